@@ -1,0 +1,458 @@
+use crate::builder::Builder;
+use crate::clock;
+use crate::shard::Shard;
+use crate::stats::{Counters, Stats};
+use crate::store::is_live;
+use crate::sync::read;
+use crate::{Expiration, RandomState};
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+
+/// Shards are never smaller than this (when the cache is at least this big), so each shard's
+/// eviction policy sees enough entries to choose well.
+const MIN_ENTRIES_PER_SHARD: usize = 64;
+
+/// The most shards: enough that two threads rarely meet on one lock word (PERF-NOTES).
+const MAX_SHARDS: usize = 256;
+
+/// A concurrent, bounded cache that keeps values by pointer (`Arc<V>`) and expires them.
+///
+/// Cloning a value out of the cache is an `Arc` clone: all holders share one value, and a change
+/// made through its interior mutability is seen by all of them. Entries expire after the
+/// cache's [`expiration`](Builder::expiration) (3 hours by default) or their own
+/// ([`set_exp`](PtrCache::set_exp)), and the cache keeps at most
+/// [`max_entries`](Builder::max_entries) (5,000 by default), evicting with S3-FIFO.
+///
+/// ```
+/// use std::sync::Arc;
+/// use ptrcache::PtrCache;
+///
+/// let cache: PtrCache<String, Vec<u8>> = PtrCache::new();
+/// let stored = cache.set("a".to_string(), vec![1, 2, 3]);
+/// let got = cache.get("a").unwrap();
+/// assert!(Arc::ptr_eq(&stored, &got)); // the same allocation, not a copy
+///
+/// let computed = cache.get_or_insert_with("b".to_string(), || vec![4]);
+/// assert_eq!(*computed, [4]);
+/// assert_eq!(cache.len(), 2);
+/// ```
+///
+/// # Concurrent calls on the same key
+///
+/// The get-or-insert calls ([`get_or_insert_with`](PtrCache::get_or_insert_with),
+/// [`try_get_or_insert_with`](PtrCache::try_get_or_insert_with) and the async `aget*`) run the
+/// initializer of a missing key once, however many threads and tasks ask at the same time: the
+/// others wait and receive the same pointer. Calls on other keys do not wait, and no lock is held
+/// while an initializer runs. If the initializer panics, returns `Err`, or (async) is cancelled,
+/// nothing is stored, the panic or error goes to its own caller only, and one of the waiters
+/// runs the initializer again.
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+/// use ptrcache::PtrCache;
+///
+/// let cache = PtrCache::<u32, String>::new();
+/// let runs = AtomicUsize::new(0);
+/// std::thread::scope(|s| {
+///     for _ in 0..8 {
+///         s.spawn(|| {
+///             let value = cache.get_or_insert_with(7, || {
+///                 runs.fetch_add(1, Ordering::SeqCst);
+///                 std::thread::sleep(std::time::Duration::from_millis(20));
+///                 "seven".to_string()
+///             });
+///             assert_eq!(*value, "seven");
+///         });
+///     }
+/// });
+/// assert_eq!(runs.load(Ordering::SeqCst), 1);
+/// ```
+pub struct PtrCache<K, V, S = RandomState> {
+    shards: Box<[Shard<K, V>]>,
+    hasher: S,
+    expiration: Expiration,
+    max_entries: usize,
+}
+
+impl<K, V> PtrCache<K, V> {
+    /// The default bound, as in the original: 5,000 entries.
+    pub const DEFAULT_MAX_ENTRIES: usize = 5_000;
+
+    /// A cache with the defaults: 3-hour expiration, at most 5,000 entries.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::new();
+    /// assert_eq!(cache.max_entries(), 5_000);
+    /// assert_eq!(cache.expiration(), ptrcache::Expiration::from_secs(3 * 60 * 60));
+    /// ```
+    pub fn new() -> Self
+    where
+        K: Hash + Eq,
+    {
+        Builder::new().build()
+    }
+
+    /// A [`Builder`] to set the expiration, the bound and the hasher.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::builder().max_entries(3).never_expire().build();
+    /// assert_eq!(cache.max_entries(), 3);
+    /// ```
+    pub fn builder() -> Builder<K, V> {
+        Builder::new()
+    }
+}
+
+impl<K: Hash + Eq, V> Default for PtrCache<K, V> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<K, V, S> PtrCache<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    pub(crate) fn from_parts(expiration: Expiration, max_entries: usize, hasher: S) -> Self {
+        let wanted = (max_entries / MIN_ENTRIES_PER_SHARD).clamp(1, MAX_SHARDS);
+        let count = 1 << (usize::BITS - 1 - wanted.leading_zeros());
+        // Slab indices are `u32`; no shard could hold more entries than memory allows anyway.
+        let capacity = |index: usize| {
+            (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
+        };
+        PtrCache {
+            shards: (0..count).map(|index| Shard::new(capacity(index))).collect(),
+            hasher,
+            expiration,
+            max_entries,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn hash<Q: Hash + ?Sized>(&self, key: &Q) -> u64 {
+        self.hasher.hash_one(key)
+    }
+
+    /// The shard of a hash: bits 32.., which neither hashbrown's bucket index (low bits) nor its
+    /// tag (top 7 bits) uses, so each shard's table still sees well-spread hashes.
+    #[inline]
+    pub(crate) fn shard(&self, hash: u64) -> &Shard<K, V> {
+        &self.shards[(hash >> 32) as usize & (self.shards.len() - 1)]
+    }
+
+    pub(crate) fn hasher_fn(&self) -> impl Fn(&K) -> u64 + '_ {
+        move |key| self.hash(key)
+    }
+
+    /// The live value for `key`, counting a hit, or `None` (without counting a miss).
+    #[inline]
+    pub(crate) fn lookup<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let store = read(&shard.store);
+        let node = store.get(hash, key)?;
+        if !is_live(node) {
+            return None;
+        }
+        node.touch();
+        let value = Arc::clone(&node.value);
+        drop(store);
+        Counters::add(&shard.counters.hits, 1);
+        Some(value)
+    }
+
+    /// The live value for `key`, or `None`.
+    ///
+    /// An expired entry is never returned; `get` removes it. A `get` never waits for a running
+    /// initializer of `key`: it returns `None` (or the previous value, if it is still live).
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<String, u32>::new();
+    /// cache.set("one".to_string(), 1);
+    /// assert_eq!(cache.get("one").as_deref(), Some(&1)); // look up a `String` key with a `&str`
+    /// assert_eq!(cache.get("two"), None);
+    /// ```
+    #[inline]
+    pub fn get<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let shard = self.shard(hash);
+        let found = self.lookup(shard, hash, key);
+        if found.is_none() {
+            self.miss(shard, hash, key);
+        }
+        found
+    }
+
+    #[cold]
+    fn miss<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        Counters::add(&shard.counters.misses, 1);
+        self.remove_if_expired(shard, hash, key);
+    }
+
+    /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile).
+    pub(crate) fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        if read(&shard.store).get(hash, key).is_none_or(is_live) {
+            return;
+        }
+        shard.write(|store, counters, trash| {
+            if store.get(hash, key).is_some_and(|node| !is_live(node)) {
+                let (key, value, _) = store.remove(hash, key).expect("entry found under the same lock");
+                Counters::add(&counters.expirations, 1);
+                trash.push(key, value);
+            }
+        });
+    }
+
+    /// Whether `key` has a live value. Counts neither a hit nor a miss.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::new();
+    /// cache.set(1, 1);
+    /// assert!(cache.contains_key(&1));
+    /// assert!(!cache.contains_key(&2));
+    /// assert_eq!(cache.stats().hits + cache.stats().misses, 0);
+    /// ```
+    pub fn contains_key<Q>(&self, key: &Q) -> bool
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        read(&self.shard(hash).store).get(hash, key).is_some_and(is_live)
+    }
+
+    /// Stores `value` for `key` with the cache's expiration, replacing any old value, and
+    /// returns the stored pointer. Passing an `Arc` stores that very pointer.
+    ///
+    /// If the shard is full, one entry is evicted first (never this one). With `max_entries`
+    /// of 0, or an expiration of zero, nothing is kept and the pointer is only returned.
+    ///
+    /// ```
+    /// use std::sync::{Arc, Mutex};
+    /// let cache = ptrcache::PtrCache::<&str, Mutex<Vec<u32>>>::new();
+    /// let list = Arc::new(Mutex::new(vec![1]));
+    /// cache.set("list", Arc::clone(&list));
+    /// list.lock().unwrap().push(2); // changed through our own handle...
+    /// assert_eq!(*cache.get("list").unwrap().lock().unwrap(), [1, 2]); // ...seen through the cache
+    /// ```
+    pub fn set(&self, key: K, value: impl Into<Arc<V>>) -> Arc<V> {
+        self.set_exp(key, value, self.expiration)
+    }
+
+    /// Like [`set`](PtrCache::set), with an expiration of its own for this value: a
+    /// [`Duration`](std::time::Duration) or an [`Expiration`] (`Expiration::from_secs(-1)` or
+    /// `Expiration::Never`: never expires).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use ptrcache::Expiration;
+    /// let cache = ptrcache::PtrCache::<&str, u32>::new();
+    /// cache.set_exp("forever", 1, Expiration::from_secs(-1));
+    /// cache.set_exp("brief", 2, Duration::from_millis(1));
+    /// std::thread::sleep(Duration::from_millis(5));
+    /// assert!(cache.get("forever").is_some());
+    /// assert!(cache.get("brief").is_none());
+    /// ```
+    pub fn set_exp(&self, key: K, value: impl Into<Arc<V>>, expiration: impl Into<Expiration>) -> Arc<V> {
+        let value = value.into();
+        let hash = self.hash(&key);
+        self.store(hash, key, Arc::clone(&value), expiration.into());
+        value
+    }
+
+    /// Stores `value` under the shard's write lock; drops what it displaced after unlocking.
+    pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
+        let now = clock::now();
+        let deadline = clock::deadline(now, expiration);
+        let hasher = self.hasher_fn();
+        self.shard(hash).write(|store, counters, trash| {
+            if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
+                Counters::add(&counters.inserts, 1);
+            }
+        });
+    }
+
+    /// Removes `key`'s entry and returns its value if it was live.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::new();
+    /// cache.set(1, 10);
+    /// assert_eq!(cache.remove(&1).as_deref(), Some(&10));
+    /// assert_eq!(cache.remove(&1), None);
+    /// ```
+    pub fn remove<Q>(&self, key: &Q) -> Option<Arc<V>>
+    where
+        K: Borrow<Q>,
+        Q: Hash + Eq + ?Sized,
+    {
+        let hash = self.hash(key);
+        let now = clock::now();
+        let (key, value, deadline) = self.shard(hash).write(|store, counters, _| {
+            let removed = store.remove(hash, key)?;
+            if removed.2 <= now {
+                Counters::add(&counters.expirations, 1);
+            }
+            Some(removed)
+        })?;
+        drop(key);
+        (deadline > now).then_some(value)
+    }
+
+    /// Removes every entry. Values live on only in the `Arc`s callers still hold.
+    ///
+    /// Initializers running at the time are not interrupted; their values are stored when they
+    /// finish.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::new();
+    /// cache.set(1, 1);
+    /// cache.clear();
+    /// assert!(cache.is_empty());
+    /// ```
+    pub fn clear(&self) {
+        for shard in self.shards.iter() {
+            let removed = shard.write(|store, _, _| store.clear());
+            drop(removed);
+        }
+    }
+
+    /// Removes every expired entry now and returns how many there were.
+    ///
+    /// Not needed for correctness (expired values are never returned, and normal traffic
+    /// releases them too), but it makes [`len`](PtrCache::len) exact and frees their memory at
+    /// once.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let cache = ptrcache::PtrCache::<u32, u32>::builder().expiration(Duration::from_millis(1)).build();
+    /// cache.set(1, 1);
+    /// cache.set(2, 2);
+    /// std::thread::sleep(Duration::from_millis(5));
+    /// assert_eq!(cache.purge_expired(), 2);
+    /// assert_eq!(cache.len(), 0);
+    /// ```
+    pub fn purge_expired(&self) -> usize {
+        let now = clock::now();
+        let hasher = self.hasher_fn();
+        self.shards
+            .iter()
+            .map(|shard| {
+                shard.write(|store, counters, trash| {
+                    let purged = store.purge(now, &hasher, trash);
+                    Counters::add(&counters.expirations, purged as u64);
+                    purged
+                })
+            })
+            .sum()
+    }
+
+    /// A snapshot of the live entries (the original's `objects`), in no particular order.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, &str>::new();
+    /// cache.set(1, "one");
+    /// cache.set(2, "two");
+    /// let mut entries: Vec<_> = cache.entries().into_iter().map(|(k, v)| (k, *v)).collect();
+    /// entries.sort();
+    /// assert_eq!(entries, [(1, "one"), (2, "two")]);
+    /// ```
+    pub fn entries(&self) -> Vec<(K, Arc<V>)>
+    where
+        K: Clone,
+    {
+        let now = clock::now();
+        let mut entries = Vec::with_capacity(self.len());
+        for shard in self.shards.iter() {
+            let store = read(&shard.store);
+            entries.extend(store.live(now).map(|node| (node.key.clone(), Arc::clone(&node.value))));
+        }
+        entries
+    }
+}
+
+impl<K, V, S> PtrCache<K, V, S> {
+    /// How many entries are stored. This may include expired entries not yet released; after
+    /// [`purge_expired`](PtrCache::purge_expired) it is exact. Never more than
+    /// [`max_entries`](PtrCache::max_entries).
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::builder().max_entries(2).build();
+    /// for i in 0..10 { cache.set(i, i); }
+    /// assert_eq!(cache.len(), 2);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.shards.iter().map(Shard::len).sum()
+    }
+
+    /// Whether no entry is stored.
+    ///
+    /// ```
+    /// assert!(ptrcache::PtrCache::<u32, u32>::new().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bound on [`len`](PtrCache::len).
+    ///
+    /// ```
+    /// assert_eq!(ptrcache::PtrCache::<u32, u32>::new().max_entries(), 5_000);
+    /// ```
+    pub fn max_entries(&self) -> usize {
+        self.max_entries
+    }
+
+    /// The expiration of values stored without one of their own.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::builder().never_expire().build();
+    /// assert_eq!(cache.expiration(), ptrcache::Expiration::Never);
+    /// ```
+    pub fn expiration(&self) -> Expiration {
+        self.expiration
+    }
+
+    /// The counters of hits, misses, inserts, evictions and expirations (see [`Stats`]).
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::builder().max_entries(1).build();
+    /// cache.set(1, 1);
+    /// cache.set(2, 2);
+    /// assert_eq!(cache.stats().inserts, 2);
+    /// assert_eq!(cache.stats().evictions, 1);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let mut stats = Stats::default();
+        for shard in self.shards.iter() {
+            shard.counters.add_to(&mut stats);
+        }
+        stats
+    }
+}
+
+impl<K, V, S> fmt::Debug for PtrCache<K, V, S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PtrCache")
+            .field("len", &self.len())
+            .field("max_entries", &self.max_entries)
+            .field("expiration", &self.expiration)
+            .finish_non_exhaustive()
+    }
+}

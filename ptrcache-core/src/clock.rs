@@ -1,0 +1,133 @@
+//! The time source of expiry: deadlines are nanoseconds on the monotonic clock.
+//!
+//! A precise clock read (`Instant::now()`, ~22 ns here) costs about as much as a whole hit, so
+//! the hit path reads the kernel's coarse monotonic clock instead (~5 ns on Linux, through the
+//! vDSO). The coarse clock is the precise one as of the last timer tick, so it lags by up to a
+//! tick (4 ms here; at most 10 ms for any kernel `HZ` >= 100). An entry whose deadline is more than
+//! [`COARSE_WINDOW_NANOS`] after the coarse time is certainly live; only entries that close to
+//! their deadline pay for a precise read. So no value is served after its deadline and none is
+//! expired early, while the common case stays cheap.
+//!
+//! On other platforms, or if the coarse clock is too coarse, every check is precise.
+
+/// A point on the monotonic clock, in nanoseconds.
+pub(crate) type Nanos = u64;
+
+/// The deadline of an entry that never expires.
+pub(crate) const NEVER: Nanos = Nanos::MAX;
+
+/// How far the coarse clock may lag the precise one and still be trusted.
+const COARSE_WINDOW_NANOS: Nanos = 10_000_000;
+
+/// The precise time.
+pub(crate) fn now() -> Nanos {
+    imp::precise()
+}
+
+/// Whether an entry with `deadline` has expired: exact, and cheap unless the deadline is near.
+#[inline]
+pub(crate) fn is_expired(deadline: Nanos) -> bool {
+    if deadline == NEVER {
+        return false;
+    }
+    match imp::coarse() {
+        Some(coarse) if coarse.saturating_add(COARSE_WINDOW_NANOS) < deadline => false,
+        _ => now() >= deadline,
+    }
+}
+
+/// The deadline of a value stored at `now` for `expiration`; overflow means never.
+pub(crate) fn deadline(now: Nanos, expiration: crate::Expiration) -> Nanos {
+    match expiration.duration() {
+        None => NEVER,
+        Some(duration) => u64::try_from(duration.as_nanos())
+            .ok()
+            .and_then(|nanos| now.checked_add(nanos))
+            .filter(|&deadline| deadline != NEVER)
+            .unwrap_or(NEVER),
+    }
+}
+
+#[cfg(target_os = "linux")]
+mod imp {
+    use super::Nanos;
+    use rustix::time::{ClockId, Timespec, clock_getres, clock_gettime};
+    use std::sync::OnceLock;
+
+    fn nanos(time: Timespec) -> Nanos {
+        (time.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(time.tv_nsec as u64)
+    }
+
+    pub(super) fn precise() -> Nanos {
+        nanos(clock_gettime(ClockId::Monotonic))
+    }
+
+    #[inline]
+    pub(super) fn coarse() -> Option<Nanos> {
+        // The coarse clock is trusted only if its resolution (the tick) leaves a margin within
+        // the window: with a lag of up to one tick plus scheduling jitter.
+        static USABLE: OnceLock<bool> = OnceLock::new();
+        let usable = *USABLE.get_or_init(|| {
+            let resolution = nanos(clock_getres(ClockId::MonotonicCoarse));
+            resolution > 0 && resolution <= super::COARSE_WINDOW_NANOS / 2
+        });
+        usable.then(|| nanos(clock_gettime(ClockId::MonotonicCoarse)))
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+mod imp {
+    use super::Nanos;
+    use std::{sync::OnceLock, time::Instant};
+
+    pub(super) fn precise() -> Nanos {
+        static BASE: OnceLock<Instant> = OnceLock::new();
+        let base = *BASE.get_or_init(Instant::now);
+        // Start at 1 s so that no deadline is ever 0.
+        u64::try_from(base.elapsed().as_nanos()).unwrap_or(super::NEVER - 1) + 1_000_000_000
+    }
+
+    #[inline]
+    pub(super) fn coarse() -> Option<Nanos> {
+        None
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::Expiration;
+    use std::time::Duration;
+
+    #[test]
+    fn huge_durations_never_expire() {
+        let now = now();
+        assert_eq!(deadline(now, Expiration::After(Duration::MAX)), NEVER);
+        assert_eq!(deadline(now, Expiration::Never), NEVER);
+        assert!(!is_expired(NEVER));
+    }
+
+    #[test]
+    fn zero_duration_is_expired_at_once() {
+        let at = deadline(now(), Expiration::After(Duration::ZERO));
+        assert!(is_expired(at));
+    }
+
+    #[test]
+    fn deadline_is_exact_near_the_boundary() {
+        let start = now();
+        let at = deadline(start, Expiration::After(Duration::from_millis(200)));
+        assert!(!is_expired(at), "a 200 ms deadline expired at once");
+        std::thread::sleep(Duration::from_millis(201));
+        assert!(is_expired(at), "a value was live past its deadline");
+    }
+
+    #[test]
+    fn coarse_clock_never_runs_ahead() {
+        for _ in 0..10_000 {
+            if let Some(coarse) = imp::coarse() {
+                assert!(coarse <= now());
+            }
+        }
+    }
+}

@@ -1,0 +1,167 @@
+//! Single flight: one initializer per missing key, whoever asks.
+//!
+//! The first caller that misses a key records a [`Flight`] for it in the shard (under the write
+//! lock) and becomes its leader; later callers for that key find the flight and wait on it, a
+//! thread on the [`Condvar`], a task on the [`tokio::sync::Notify`] — one protocol, two kinds of
+//! waiter. No lock is held while the initializer runs. The leader's [`Guard`] ends the flight
+//! whatever happens: on success it stores the value and hands it to every waiter; if the
+//! initializer panics, returns an error, or its future is dropped, the guard's `Drop` removes the
+//! record and wakes the waiters, which then try again (one of them becomes the next leader).
+
+use crate::sync::{Arc as SyncArc, Condvar, Mutex, lock, wait};
+use std::{sync::Arc, thread::ThreadId};
+
+#[derive(Debug)]
+enum State<V> {
+    Running,
+    Done(Arc<V>),
+    Abandoned,
+}
+
+/// The shared state of one running initialization.
+#[derive(Debug)]
+pub(crate) struct Flight<V> {
+    state: Mutex<State<V>>,
+    /// Wakes waiting threads.
+    done: Condvar,
+    /// Wakes waiting tasks.
+    #[cfg(feature = "async")]
+    notify: tokio::sync::Notify,
+    /// The thread running a synchronous initializer: if it asks for the same key, waiting
+    /// would deadlock, so it panics instead.
+    sync_leader: Option<ThreadId>,
+}
+
+impl<V> Flight<V> {
+    pub(crate) fn new(sync_leader: Option<ThreadId>) -> Self {
+        Flight {
+            state: Mutex::new(State::Running),
+            done: Condvar::new(),
+            #[cfg(feature = "async")]
+            notify: tokio::sync::Notify::new(),
+            sync_leader,
+        }
+    }
+
+    /// Panics if the current thread is this flight's synchronous leader: it would wait forever
+    /// for itself.
+    pub(crate) fn check_not_reentrant(&self) {
+        if let Some(leader) = self.sync_leader {
+            if leader == std::thread::current().id() {
+                panic!(
+                    "ptrcache: an initializer asked the cache for its own key on the same thread; \
+                     waiting for itself would deadlock (compute the value without the cache, or \
+                     use a different key)"
+                );
+            }
+        }
+    }
+
+    /// Publishes the outcome and wakes every waiter: `Some` is the stored value, `None` means
+    /// the initialization failed and waiters should try again.
+    pub(crate) fn finish(&self, outcome: Option<Arc<V>>) {
+        *lock(&self.state) = match outcome {
+            Some(value) => State::Done(value),
+            None => State::Abandoned,
+        };
+        self.done.notify_all();
+        #[cfg(feature = "async")]
+        self.notify.notify_waiters();
+    }
+
+    /// The outcome, or `Err(())` while the initializer runs.
+    fn outcome(&self) -> Result<Option<Arc<V>>, ()> {
+        match &*lock(&self.state) {
+            State::Running => Err(()),
+            State::Done(value) => Ok(Some(Arc::clone(value))),
+            State::Abandoned => Ok(None),
+        }
+    }
+
+    /// Blocks the thread until the flight ends; `None` means "try again".
+    pub(crate) fn wait(&self) -> Option<Arc<V>> {
+        let mut state = lock(&self.state);
+        loop {
+            match &*state {
+                State::Running => state = wait(&self.done, state),
+                State::Done(value) => return Some(Arc::clone(value)),
+                State::Abandoned => return None,
+            }
+        }
+    }
+
+    /// Waits without blocking the executor until the flight ends; `None` means "try again".
+    ///
+    /// Cancel safe: dropping this future only stops this waiter.
+    #[cfg(feature = "async")]
+    pub(crate) async fn wait_async(&self) -> Option<Arc<V>> {
+        loop {
+            // Created before the state is read, so a `notify_waiters` between the read and the
+            // `.await` still wakes it.
+            let notified = self.notify.notified();
+            match self.outcome() {
+                Ok(outcome) => return outcome,
+                Err(()) => notified.await,
+            }
+        }
+    }
+}
+
+/// What a caller that missed a key does next.
+#[derive(Debug)]
+pub(crate) enum Join<V, G, K> {
+    /// Another caller stored the value meanwhile.
+    Hit(Arc<V>),
+    /// This caller runs the initializer; the guard ends the flight.
+    Lead(G),
+    /// Another caller runs it: wait on the flight, and get the key back for a retry.
+    Wait(SyncArc<Flight<V>>, K),
+}
+
+/// What ends a flight: implemented by the cache, called by [`Guard`].
+pub(crate) trait Land<V> {
+    /// Stores `value` for the flight's key and ends the record of the flight.
+    fn land(&self, hash: u64, flight: &SyncArc<Flight<V>>, value: Arc<V>);
+    /// Ends the record of the flight without a value.
+    fn abandon(&self, hash: u64, flight: &SyncArc<Flight<V>>);
+}
+
+/// Held by the leader while its initializer runs; see the module docs.
+pub(crate) struct Guard<'a, V, C: Land<V>> {
+    cache: &'a C,
+    hash: u64,
+    flight: SyncArc<Flight<V>>,
+    landed: bool,
+}
+
+impl<V, C: Land<V>> std::fmt::Debug for Guard<'_, V, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Guard").field("hash", &self.hash).finish_non_exhaustive()
+    }
+}
+
+impl<'a, V, C: Land<V>> Guard<'a, V, C> {
+    pub(crate) fn new(cache: &'a C, hash: u64, flight: SyncArc<Flight<V>>) -> Self {
+        Guard { cache, hash, flight, landed: false }
+    }
+
+    /// Stores the initializer's value, wakes the waiters and returns the stored pointer.
+    pub(crate) fn complete(mut self, value: V) -> Arc<V> {
+        let value = Arc::new(value);
+        // If storing panics (a key's `Hash` or `Eq` did), `Drop` still releases the waiters.
+        self.cache.land(self.hash, &self.flight, Arc::clone(&value));
+        self.flight.finish(Some(Arc::clone(&value)));
+        self.landed = true;
+        value
+    }
+}
+
+impl<V, C: Land<V>> Drop for Guard<'_, V, C> {
+    fn drop(&mut self) {
+        if !self.landed {
+            // The initializer panicked, failed, or its future was dropped.
+            self.cache.abandon(self.hash, &self.flight);
+            self.flight.finish(None);
+        }
+    }
+}

@@ -1,0 +1,160 @@
+//! The synchronous get-or-insert calls, and the part of single flight that both they and the
+//! async calls use: joining or leading a flight under the shard's write lock ([`PtrCache::join`]),
+//! and landing or abandoning it ([`Land`]).
+
+use crate::PtrCache;
+use crate::clock;
+use crate::flight::{Flight, Guard, Join, Land};
+use crate::stats::Counters;
+use crate::store::{Pending, is_live};
+use crate::sync::Arc as SyncArc;
+use std::convert::Infallible;
+use std::hash::{BuildHasher, Hash};
+use std::sync::Arc;
+use std::thread::ThreadId;
+
+/// The guard of a leader of this cache.
+pub(crate) type Leader<'a, K, V, S> = Guard<'a, V, PtrCache<K, V, S>>;
+
+impl<K, V, S> PtrCache<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    /// The value for `key`, or, on a miss, the value `init` returns, stored with the cache's
+    /// expiration (the original's `get(name, func)`).
+    ///
+    /// `init` runs at most once per call, and at most once among concurrent calls for the same
+    /// missing key: the others block until it finishes and receive the same pointer (see
+    /// [Concurrent calls on the same key](PtrCache#concurrent-calls-on-the-same-key)). No lock is
+    /// held while it runs, so it may use the cache for other keys.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, String>::new();
+    /// let a = cache.get_or_insert_with(1, || "computed".to_string());
+    /// let b = cache.get_or_insert_with(1, || unreachable!("a hit does not run the initializer"));
+    /// assert!(std::sync::Arc::ptr_eq(&a, &b));
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// If `init` panics, the panic propagates to this caller, nothing is stored, and a waiting
+    /// caller runs its own initializer instead. If `init` asks the cache for this same key on
+    /// the same thread (which would wait for itself forever), that inner call panics.
+    pub fn get_or_insert_with(&self, key: K, init: impl FnOnce() -> V) -> Arc<V> {
+        match self.try_get_or_insert_with(key, || Ok::<V, Infallible>(init())) {
+            Ok(value) => value,
+            Err(never) => match never {},
+        }
+    }
+
+    /// Like [`get_or_insert_with`](PtrCache::get_or_insert_with) with a fallible initializer:
+    /// an `Err` is returned to this caller and nothing is stored.
+    ///
+    /// ```
+    /// let cache = ptrcache::PtrCache::<u32, u32>::new();
+    /// let failed: Result<_, &str> = cache.try_get_or_insert_with(1, || Err("backend down"));
+    /// assert_eq!(failed, Err("backend down"));
+    /// assert!(cache.get(&1).is_none()); // errors are not cached
+    /// let ok: Result<_, &str> = cache.try_get_or_insert_with(1, || Ok(5));
+    /// assert_eq!(*ok.unwrap(), 5);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// The error `init` returned. Concurrent callers waiting on the same key do not receive it:
+    /// one of them runs its own initializer.
+    ///
+    /// # Panics
+    ///
+    /// As [`get_or_insert_with`](PtrCache::get_or_insert_with).
+    pub fn try_get_or_insert_with<E>(
+        &self,
+        key: K,
+        init: impl FnOnce() -> Result<V, E>,
+    ) -> Result<Arc<V>, E> {
+        let hash = self.hash(&key);
+        if let Some(value) = self.lookup(self.shard(hash), hash, &key) {
+            return Ok(value);
+        }
+        let mut key = key;
+        let thread = std::thread::current().id();
+        let mut first = true;
+        loop {
+            match self.join(hash, key, Some(thread), std::mem::take(&mut first)) {
+                Join::Hit(value) => return Ok(value),
+                Join::Lead(guard) => return Ok(guard.complete(init()?)),
+                Join::Wait(flight, returned) => match flight.wait() {
+                    Some(value) => return Ok(value),
+                    None => key = returned,
+                },
+            }
+        }
+    }
+
+    /// On a miss: under the write lock, finds the value, or the flight to wait on, or records a
+    /// new flight that this caller leads. `sync_leader` is the caller's thread if it will run
+    /// the initializer synchronously. Counts the call's hit or miss if `count` (its first try).
+    #[cold]
+    pub(crate) fn join(
+        &self,
+        hash: u64,
+        key: K,
+        sync_leader: Option<ThreadId>,
+        count: bool,
+    ) -> Join<V, Leader<'_, K, V, S>, K> {
+        let hasher = self.hasher_fn();
+        let shard = self.shard(hash);
+        let joined = shard.write(|store, counters, trash| {
+            if let Some(node) = store.get(hash, &key) {
+                if is_live(node) {
+                    node.touch();
+                    Counters::add(&counters.hits, u64::from(count));
+                    return Join::Hit(Arc::clone(&node.value));
+                }
+                let (old_key, old_value, _) =
+                    store.remove(hash, &key).expect("entry found under the same lock");
+                Counters::add(&counters.expirations, 1);
+                trash.push(old_key, old_value);
+            }
+            Counters::add(&counters.misses, u64::from(count));
+            if let Some(flight) = store.pending(hash, &key) {
+                return Join::Wait(SyncArc::clone(flight), key);
+            }
+            let flight = SyncArc::new(Flight::new(sync_leader));
+            store.add_pending(hash, Pending { key, flight: SyncArc::clone(&flight) }, &hasher);
+            Join::Lead(flight)
+        });
+        match joined {
+            Join::Hit(value) => Join::Hit(value),
+            Join::Lead(flight) => Join::Lead(Guard::new(self, hash, flight)),
+            Join::Wait(flight, key) => {
+                flight.check_not_reentrant();
+                Join::Wait(flight, key)
+            }
+        }
+    }
+}
+
+impl<K, V, S> Land<V> for PtrCache<K, V, S>
+where
+    K: Hash + Eq,
+    S: BuildHasher,
+{
+    fn land(&self, hash: u64, flight: &SyncArc<Flight<V>>, value: Arc<V>) {
+        let now = clock::now();
+        let deadline = clock::deadline(now, self.expiration());
+        let hasher = self.hasher_fn();
+        self.shard(hash).write(|store, counters, trash| {
+            let Some(key) = store.take_pending(hash, flight) else { return };
+            if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
+                Counters::add(&counters.inserts, 1);
+            }
+        });
+    }
+
+    fn abandon(&self, hash: u64, flight: &SyncArc<Flight<V>>) {
+        let key = self.shard(hash).write(|store, _, _| store.take_pending(hash, flight));
+        drop(key);
+    }
+}

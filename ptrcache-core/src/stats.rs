@@ -1,0 +1,78 @@
+use crate::sync::{AtomicU64, Ordering};
+
+/// Counters of what a cache has done since it was built, from [`PtrCache::stats`].
+///
+/// [`PtrCache::stats`]: crate::PtrCache::stats
+///
+/// - `hits`: lookups (`get`, get-or-insert calls) that found a live value.
+/// - `misses`: lookups that did not; a get-or-insert call counts one miss however long it waits.
+/// - `inserts`: values stored (`set`, `set_exp`, and initializers whose value was kept).
+/// - `evictions`: live values dropped to respect `max_entries`.
+/// - `expirations`: expired values removed (by a lookup, `purge_expired`, or normal traffic).
+///
+/// `contains_key` counts neither a hit nor a miss. The counters are updated with relaxed
+/// atomics per shard, so a snapshot taken while other threads work may be a little behind.
+///
+/// ```
+/// let cache = ptrcache::PtrCache::<&str, u32>::new();
+/// cache.set("a", 1);
+/// assert!(cache.get("a").is_some());
+/// assert!(cache.get("b").is_none());
+/// let stats = cache.stats();
+/// assert_eq!((stats.hits, stats.misses, stats.inserts), (1, 1, 1));
+/// assert_eq!(stats.hit_ratio(), 0.5);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Stats {
+    /// Lookups that found a live value.
+    pub hits: u64,
+    /// Lookups that found no live value.
+    pub misses: u64,
+    /// Values stored.
+    pub inserts: u64,
+    /// Live values dropped to respect `max_entries`.
+    pub evictions: u64,
+    /// Expired values removed.
+    pub expirations: u64,
+}
+
+impl Stats {
+    /// `hits / (hits + misses)`, or 0 when there were no lookups.
+    ///
+    /// ```
+    /// assert_eq!(ptrcache::Stats::default().hit_ratio(), 0.0);
+    /// ```
+    pub fn hit_ratio(&self) -> f64 {
+        let lookups = self.hits + self.misses;
+        if lookups == 0 { 0.0 } else { self.hits as f64 / lookups as f64 }
+    }
+}
+
+/// One shard's counters. Hits and misses are bumped under a read lock, the rest under the write
+/// lock; all are atomics so that `stats()` can read them without locking.
+#[derive(Debug, Default)]
+pub(crate) struct Counters {
+    pub(crate) hits: AtomicU64,
+    pub(crate) misses: AtomicU64,
+    pub(crate) inserts: AtomicU64,
+    pub(crate) evictions: AtomicU64,
+    pub(crate) expirations: AtomicU64,
+}
+
+impl Counters {
+    #[inline]
+    pub(crate) fn add(counter: &AtomicU64, n: u64) {
+        if n != 0 {
+            counter.fetch_add(n, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn add_to(&self, stats: &mut Stats) {
+        stats.hits += self.hits.load(Ordering::Relaxed);
+        stats.misses += self.misses.load(Ordering::Relaxed);
+        stats.inserts += self.inserts.load(Ordering::Relaxed);
+        stats.evictions += self.evictions.load(Ordering::Relaxed);
+        stats.expirations += self.expirations.load(Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,346 @@
+//! The storage of one shard: a slab of entries, a hash table of slab indices, the eviction
+//! policy and the keys whose initializer is running. Every method here runs under the shard's
+//! lock (`&self` under the read lock, `&mut self` under the write lock); nothing here runs user
+//! code except `Hash`/`Eq` of keys, and nothing here drops a key or a value: what leaves the
+//! store goes into a [`Trash`] that the caller empties after unlocking, so a `Drop` that panics or
+//! uses the cache cannot break or deadlock it.
+
+use crate::clock::{self, Nanos};
+use crate::flight::Flight;
+use crate::policy::{Links, Policy, Queue};
+use crate::stats::Counters;
+use crate::sync::{Arc as SyncArc, AtomicU8, Ordering};
+use hashbrown::HashTable;
+use std::{borrow::Borrow, sync::Arc};
+
+/// How many slab slots each insertion checks for expired entries, so that expired values are
+/// released by normal traffic even when the cache is far below its bound.
+const SWEEP_STEPS: usize = 2;
+
+/// The most credit a hit can give an entry (S3-FIFO's 2-bit frequency).
+const MAX_CREDIT: u8 = 3;
+
+/// One cached entry.
+#[derive(Debug)]
+pub(crate) struct Node<K, V> {
+    pub(crate) key: K,
+    pub(crate) value: Arc<V>,
+    pub(crate) deadline: Nanos,
+    pub(crate) links: Links,
+    pub(crate) queue: Queue,
+    /// Hits since the policy last looked, saturating at [`MAX_CREDIT`]; written under a read lock.
+    credit: AtomicU8,
+}
+
+impl<K, V> Node<K, V> {
+    /// Records a hit. Only a read and, until the counter saturates, a relaxed store: no
+    /// read-modify-write, and no write at all to an entry that is hit often (PERF-NOTES).
+    #[inline]
+    pub(crate) fn touch(&self) {
+        let credit = self.credit.load(Ordering::Relaxed);
+        if credit < MAX_CREDIT {
+            // Racing readers may lose an increment; the count is a hint.
+            self.credit.store(credit + 1, Ordering::Relaxed);
+        }
+    }
+
+    pub(crate) fn credit(&self) -> u8 {
+        self.credit.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_credit(&mut self, credit: u8) {
+        self.credit.store(credit, Ordering::Relaxed);
+    }
+
+    fn expired_at(&self, now: Nanos) -> bool {
+        self.deadline <= now
+    }
+}
+
+/// Entries by index; freed indices are reused before the slab grows.
+#[derive(Debug)]
+pub(crate) struct Slab<K, V> {
+    nodes: Vec<Option<Node<K, V>>>,
+    free: Vec<u32>,
+    /// The most entries the slab will ever hold: it never allocates beyond it.
+    capacity: usize,
+}
+
+impl<K, V> Slab<K, V> {
+    pub(crate) fn node(&self, index: u32) -> &Node<K, V> {
+        self.nodes[index as usize].as_ref().expect("ptrcache: slab index of a free slot")
+    }
+
+    pub(crate) fn node_mut(&mut self, index: u32) -> &mut Node<K, V> {
+        self.nodes[index as usize].as_mut().expect("ptrcache: slab index of a free slot")
+    }
+
+    fn insert(&mut self, node: Node<K, V>) -> u32 {
+        if let Some(index) = self.free.pop() {
+            self.nodes[index as usize] = Some(node);
+            return index;
+        }
+        if self.nodes.len() == self.nodes.capacity() {
+            // Double, but never past the shard's capacity: a bounded cache never over-allocates.
+            let target = (self.nodes.len() * 2).max(4).min(self.capacity.max(1));
+            self.nodes.reserve_exact(target.saturating_sub(self.nodes.len()).max(1));
+        }
+        self.nodes.push(Some(node));
+        (self.nodes.len() - 1) as u32
+    }
+
+    fn remove(&mut self, index: u32) -> Node<K, V> {
+        let node = self.nodes[index as usize].take().expect("ptrcache: removing a free slot");
+        self.free.push(index);
+        node
+    }
+
+    fn get(&self, index: usize) -> Option<&Node<K, V>> {
+        self.nodes.get(index).and_then(Option::as_ref)
+    }
+}
+
+/// A key whose initializer is running, and the flight its waiters join.
+#[derive(Debug)]
+pub(crate) struct Pending<K, V> {
+    pub(crate) key: K,
+    pub(crate) flight: SyncArc<Flight<V>>,
+}
+
+/// Keys and values removed under the lock, dropped by the caller after unlocking.
+#[derive(Debug)]
+pub(crate) struct Trash<K, V> {
+    inline: [Option<(K, Arc<V>)>; 3],
+    overflow: Vec<(K, Arc<V>)>,
+}
+
+impl<K, V> Default for Trash<K, V> {
+    fn default() -> Self {
+        Trash { inline: [None, None, None], overflow: Vec::new() }
+    }
+}
+
+impl<K, V> Trash<K, V> {
+    pub(crate) fn push(&mut self, key: K, value: Arc<V>) {
+        match self.inline.iter_mut().find(|slot| slot.is_none()) {
+            Some(slot) => *slot = Some((key, value)),
+            None => self.overflow.push((key, value)),
+        }
+    }
+}
+
+/// The storage of one shard.
+#[derive(Debug)]
+pub(crate) struct Store<K, V> {
+    table: HashTable<u32>,
+    slab: Slab<K, V>,
+    policy: Policy,
+    pending: HashTable<Pending<K, V>>,
+    /// Next slab slot the expiry sweep looks at.
+    sweep_hand: usize,
+}
+
+impl<K, V> Store<K, V> {
+    pub(crate) fn new(capacity: usize) -> Self {
+        Store {
+            table: HashTable::new(),
+            slab: Slab { nodes: Vec::new(), free: Vec::new(), capacity },
+            policy: Policy::new(capacity),
+            pending: HashTable::new(),
+            sweep_hand: 0,
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.table.len()
+    }
+
+    /// The entry for `key`, live or not.
+    #[inline]
+    pub(crate) fn get<Q>(&self, hash: u64, key: &Q) -> Option<&Node<K, V>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let slab = &self.slab;
+        let index = *self.table.find(hash, |&index| slab.node(index).key.borrow() == key)?;
+        Some(slab.node(index))
+    }
+
+    /// Stores `value` for `key` with `deadline`, replacing an old value, evicting one entry if
+    /// the shard is full. Returns whether the value was kept (not with a capacity of 0 or a
+    /// deadline already past); what it displaced goes into `trash`.
+    pub(crate) fn insert(
+        &mut self,
+        hash: u64,
+        key: K,
+        value: Arc<V>,
+        deadline: Nanos,
+        now: Nanos,
+        hasher: &impl Fn(&K) -> u64,
+        counters: &Counters,
+        trash: &mut Trash<K, V>,
+    ) -> bool
+    where
+        K: Eq,
+    {
+        if self.slab.capacity == 0 || deadline <= now {
+            // Not kept; an old value is superseded by this one, so it goes too.
+            if let Some((old_key, old_value, _)) = self.remove(hash, &key) {
+                trash.push(old_key, old_value);
+            }
+            trash.push(key, value);
+            return false;
+        }
+        let Store { table, slab, .. } = self;
+        if let Some(&index) = table.find(hash, |&index| slab.node(index).key == key) {
+            let node = slab.node_mut(index);
+            let old_value = std::mem::replace(&mut node.value, value);
+            node.deadline = deadline;
+            trash.push(key, old_value);
+            return true;
+        }
+        self.sweep(now, hasher, counters, trash);
+        if self.len() >= self.slab.capacity {
+            self.evict(now, hasher, counters, trash);
+        }
+        let index = self.slab.insert(Node {
+            key,
+            value,
+            deadline,
+            links: Links::UNLINKED,
+            queue: Queue::Small,
+            credit: AtomicU8::new(0),
+        });
+        let Store { table, slab, policy, .. } = self;
+        table.insert_unique(hash, index, |&index| hasher(&slab.node(index).key));
+        policy.admit(slab, index, hash);
+        true
+    }
+
+    /// Removes the entry for `key`, live or not, returning it with its deadline.
+    pub(crate) fn remove<Q>(&mut self, hash: u64, key: &Q) -> Option<(K, Arc<V>, Nanos)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let slab = &self.slab;
+        let entry = self.table.find_entry(hash, |&index| slab.node(index).key.borrow() == key).ok()?;
+        let (index, _) = entry.remove();
+        self.policy.forget(&mut self.slab, index);
+        let node = self.slab.remove(index);
+        Some((node.key, node.value, node.deadline))
+    }
+
+    /// Removes the entry at `index` (already unlinked from the policy's queues).
+    fn remove_at(&mut self, index: u32, hash: u64) -> Node<K, V> {
+        if let Ok(entry) = self.table.find_entry(hash, |&found| found == index) {
+            entry.remove();
+        }
+        self.slab.remove(index)
+    }
+
+    /// Evicts one entry chosen by the policy, preferring expired ones as they come.
+    fn evict(
+        &mut self,
+        now: Nanos,
+        hasher: &impl Fn(&K) -> u64,
+        counters: &Counters,
+        trash: &mut Trash<K, V>,
+    ) {
+        let Some(victim) = self.policy.victim(&mut self.slab, |node| node.expired_at(now)) else {
+            return;
+        };
+        let hash = hasher(&self.slab.node(victim.index).key);
+        let node = self.remove_at(victim.index, hash);
+        if victim.remember {
+            self.policy.remember(hash, self.slab.nodes.len());
+        }
+        Counters::add(if victim.expired { &counters.expirations } else { &counters.evictions }, 1);
+        trash.push(node.key, node.value);
+    }
+
+    /// Looks at the next [`SWEEP_STEPS`] slab slots and removes the expired entries there.
+    fn sweep(
+        &mut self,
+        now: Nanos,
+        hasher: &impl Fn(&K) -> u64,
+        counters: &Counters,
+        trash: &mut Trash<K, V>,
+    ) {
+        let slots = self.slab.nodes.len();
+        for _ in 0..SWEEP_STEPS.min(slots) {
+            self.sweep_hand = if self.sweep_hand + 1 >= slots { 0 } else { self.sweep_hand + 1 };
+            let index = self.sweep_hand;
+            if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
+                let index = index as u32;
+                let hash = hasher(&self.slab.node(index).key);
+                self.policy.forget(&mut self.slab, index);
+                let node = self.remove_at(index, hash);
+                Counters::add(&counters.expirations, 1);
+                trash.push(node.key, node.value);
+            }
+        }
+    }
+
+    /// Removes every entry that expired by `now`; returns how many.
+    pub(crate) fn purge(
+        &mut self,
+        now: Nanos,
+        hasher: &impl Fn(&K) -> u64,
+        trash: &mut Trash<K, V>,
+    ) -> usize {
+        let mut purged = 0;
+        for index in 0..self.slab.nodes.len() {
+            if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
+                let index = index as u32;
+                let hash = hasher(&self.slab.node(index).key);
+                self.policy.forget(&mut self.slab, index);
+                let node = self.remove_at(index, hash);
+                trash.push(node.key, node.value);
+                purged += 1;
+            }
+        }
+        purged
+    }
+
+    /// Empties the store (but not its pending keys), handing back the old slab.
+    pub(crate) fn clear(&mut self) -> Vec<Option<Node<K, V>>> {
+        self.table = HashTable::new();
+        self.policy = Policy::new(self.slab.capacity);
+        self.sweep_hand = 0;
+        self.slab.free = Vec::new();
+        std::mem::take(&mut self.slab.nodes)
+    }
+
+    /// The live entries (deadline after `now`).
+    pub(crate) fn live(&self, now: Nanos) -> impl Iterator<Item = &Node<K, V>> {
+        self.slab.nodes.iter().flatten().filter(move |node| !node.expired_at(now))
+    }
+
+    /// The flight of `key`'s running initializer, if any.
+    pub(crate) fn pending<Q>(&self, hash: u64, key: &Q) -> Option<&SyncArc<Flight<V>>>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        self.pending.find(hash, |pending| pending.key.borrow() == key).map(|pending| &pending.flight)
+    }
+
+    /// Records that `key`'s initializer runs, with `flight` for its waiters.
+    pub(crate) fn add_pending(&mut self, hash: u64, pending: Pending<K, V>, hasher: &impl Fn(&K) -> u64) {
+        self.pending.insert_unique(hash, pending, |pending| hasher(&pending.key));
+    }
+
+    /// Ends `flight`'s record, handing back its key.
+    pub(crate) fn take_pending(&mut self, hash: u64, flight: &SyncArc<Flight<V>>) -> Option<K> {
+        let entry = self.pending.find_entry(hash, |pending| SyncArc::ptr_eq(&pending.flight, flight)).ok()?;
+        Some(entry.remove().0.key)
+    }
+}
+
+/// Whether `node` may be returned: its deadline has not passed (see [`clock::is_expired`]).
+#[inline]
+pub(crate) fn is_live<K, V>(node: &Node<K, V>) -> bool {
+    !clock::is_expired(node.deadline)
+}

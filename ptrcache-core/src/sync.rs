@@ -1,0 +1,37 @@
+//! The synchronization primitives the cache is built on, in one place so that a model checker
+//! can replace them: `--cfg ptrcache_loom` swaps in `loom`'s versions (see tests/loom.rs).
+//!
+//! Locks are never poisoned from the cache's point of view: no user code runs while one is held
+//! except `Hash`/`Eq` of keys, and the helpers below recover the guard if that code panicked.
+
+#[cfg(not(ptrcache_loom))]
+pub(crate) use std::sync::{
+    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
+};
+
+#[cfg(ptrcache_loom)]
+pub(crate) use loom::sync::{
+    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
+    atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
+};
+
+/// Locks `mutex`, ignoring poison: every critical section leaves its data consistent.
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Read-locks `lock`, ignoring poison (see the module docs).
+pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Write-locks `lock`, ignoring poison (see the module docs).
+pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// Waits on `condvar`, ignoring poison.
+pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
+    condvar.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner())
+}
