@@ -2,3 +2,10 @@
 #![doc(test(attr(deny(warnings))))]
 
 pub use ptrcache_core::{Builder, Expiration, PtrCache, RandomState, Stats};
+pub use ptrcache_macros::{cached_property, ptr_cached};
+
+/// What the macros' expansions use. Not public API: it may change in any release.
+#[doc(hidden)]
+pub mod __private {
+    pub use std::sync::Arc;
+}

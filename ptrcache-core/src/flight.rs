@@ -46,14 +46,12 @@ impl<V> Flight<V> {
     /// Panics if the current thread is this flight's synchronous leader: it would wait forever
     /// for itself.
     pub(crate) fn check_not_reentrant(&self) {
-        if let Some(leader) = self.sync_leader {
-            if leader == std::thread::current().id() {
-                panic!(
-                    "ptrcache: an initializer asked the cache for its own key on the same thread; \
-                     waiting for itself would deadlock (compute the value without the cache, or \
-                     use a different key)"
-                );
-            }
+        if self.sync_leader.is_some_and(|leader| leader == std::thread::current().id()) {
+            panic!(
+                "ptrcache: an initializer asked the cache for its own key on the same thread; \
+                 waiting for itself would deadlock (compute the value without the cache, or \
+                 use a different key)"
+            );
         }
     }
 

@@ -170,6 +170,7 @@ impl<K, V> Store<K, V> {
     /// Stores `value` for `key` with `deadline`, replacing an old value, evicting one entry if
     /// the shard is full. Returns whether the value was kept (not with a capacity of 0 or a
     /// deadline already past); what it displaced goes into `trash`.
+    #[allow(clippy::too_many_arguments, reason = "the shard's context, passed apart to borrow disjointly")]
     pub(crate) fn insert(
         &mut self,
         hash: u64,

@@ -1,0 +1,43 @@
+//! Helpers shared by the integration tests.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+/// A value that counts its drops in a shared counter, to prove no leak and no double drop.
+#[derive(Debug)]
+pub(crate) struct DropCounted {
+    pub(crate) id: u64,
+    drops: Arc<AtomicUsize>,
+}
+
+impl DropCounted {
+    pub(crate) fn new(id: u64, drops: &Arc<AtomicUsize>) -> Self {
+        DropCounted { id, drops: Arc::clone(drops) }
+    }
+}
+
+impl Drop for DropCounted {
+    fn drop(&mut self) {
+        self.drops.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+/// Runs `f` on another thread and fails the test if it does not finish within `limit`,
+/// so a deadlock fails CI instead of hanging it.
+pub(crate) fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    let handle = std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(limit) {
+        Ok(value) => {
+            handle.join().expect("the test thread panicked after sending");
+            value
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            std::panic::resume_unwind(handle.join().expect_err("the test thread ended without a result"))
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("timed out after {limit:?}: a deadlock?"),
+    }
+}
