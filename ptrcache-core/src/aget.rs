@@ -103,6 +103,17 @@ where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<V, E>>,
     {
+        self.try_aget_arc_with(key, || async { init().await.map(Arc::new) }).await
+    }
+
+    /// Like [`try_aget_with`](PtrCache::try_aget_with) with an initializer that returns the
+    /// `Arc` to store. Used by `#[ptr_cached]` on `async fn`s that return `Arc<T>`.
+    #[doc(hidden)]
+    pub async fn try_aget_arc_with<F, Fut, E>(&self, key: K, init: F) -> Result<Arc<V>, E>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Arc<V>, E>>,
+    {
         let hash = self.hash(&key);
         if let Some(value) = self.lookup(self.shard(hash), hash, &key) {
             return Ok(value);

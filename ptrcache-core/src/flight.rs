@@ -144,8 +144,7 @@ impl<'a, V, C: Land<V>> Guard<'a, V, C> {
     }
 
     /// Stores the initializer's value, wakes the waiters and returns the stored pointer.
-    pub(crate) fn complete(mut self, value: V) -> Arc<V> {
-        let value = Arc::new(value);
+    pub(crate) fn complete(mut self, value: Arc<V>) -> Arc<V> {
         // If storing panics (a key's `Hash` or `Eq` did), `Drop` still releases the waiters.
         self.cache.land(self.hash, &self.flight, Arc::clone(&value));
         self.flight.finish(Some(Arc::clone(&value)));

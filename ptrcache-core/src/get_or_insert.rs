@@ -73,6 +73,18 @@ where
         key: K,
         init: impl FnOnce() -> Result<V, E>,
     ) -> Result<Arc<V>, E> {
+        self.try_get_or_insert_arc_with(key, || init().map(Arc::new))
+    }
+
+    /// Like [`try_get_or_insert_with`](PtrCache::try_get_or_insert_with) with an initializer
+    /// that returns the `Arc` to store, so that callers get that very pointer. Used by
+    /// `#[ptr_cached]` on functions that return `Arc<T>`.
+    #[doc(hidden)]
+    pub fn try_get_or_insert_arc_with<E>(
+        &self,
+        key: K,
+        init: impl FnOnce() -> Result<Arc<V>, E>,
+    ) -> Result<Arc<V>, E> {
         let hash = self.hash(&key);
         if let Some(value) = self.lookup(self.shard(hash), hash, &key) {
             return Ok(value);
