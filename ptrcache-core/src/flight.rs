@@ -68,6 +68,7 @@ impl<V> Flight<V> {
     }
 
     /// The outcome, or `Err(())` while the initializer runs.
+    #[cfg(feature = "async")]
     fn outcome(&self) -> Result<Option<Arc<V>>, ()> {
         match &*lock(&self.state) {
             State::Running => Err(()),

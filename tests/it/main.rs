@@ -1,4 +1,13 @@
 //! Integration tests of the facade: one binary, one module per behaviour.
 
+#[cfg(feature = "async")]
+mod aget;
+mod bound;
+mod expiry;
+mod failure;
+mod pointer;
+mod send_sync;
+mod single_flight;
+mod stats;
 #[allow(dead_code, reason = "helpers used by some modules only")]
 mod util;

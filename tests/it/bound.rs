@@ -1,0 +1,169 @@
+//! `len() <= max_entries()` after every call, and every value is released exactly once.
+
+use crate::util::DropCounted;
+use ptrcache::PtrCache;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier};
+
+fn cache(max_entries: usize) -> PtrCache<u64, DropCounted> {
+    PtrCache::builder().max_entries(max_entries).never_expire().build()
+}
+
+/// A small deterministic generator (splitmix64), so that failures reproduce.
+fn keys(seed: u64) -> impl Iterator<Item = u64> {
+    let mut state = seed;
+    std::iter::repeat_with(move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    })
+}
+
+#[test]
+fn the_bound_holds_after_every_call_for_small_and_large_bounds() {
+    for max_entries in [0, 1, 2, 3, 7, 64, 1_000] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let cache = cache(max_entries);
+        for (i, key) in keys(max_entries as u64).take(5_000).enumerate() {
+            let key = key % (max_entries as u64 * 3 + 5);
+            match i % 4 {
+                0 => drop(cache.set(key, DropCounted::new(key, &drops))),
+                1 => drop(cache.get_or_insert_with(key, || DropCounted::new(key, &drops))),
+                2 => drop(cache.get(&key)),
+                _ => drop(cache.remove(&key)),
+            }
+            assert!(cache.len() <= max_entries, "len {} > max_entries {max_entries}", cache.len());
+        }
+    }
+}
+
+#[test]
+fn the_bound_holds_from_many_threads_at_once() {
+    for max_entries in [0, 1, 2, 3, 500] {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let created = AtomicUsize::new(0);
+        let cache = cache(max_entries);
+        let barrier = Barrier::new(8);
+        std::thread::scope(|s| {
+            for thread in 0..8u64 {
+                let (cache, drops, created, barrier) = (&cache, &drops, &created, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    for (i, key) in keys(thread).take(4_000).enumerate() {
+                        let key = key % (max_entries as u64 * 2 + 10);
+                        if i % 2 == 0 {
+                            created.fetch_add(1, Ordering::SeqCst);
+                            cache.set(key, DropCounted::new(key, drops));
+                        } else {
+                            cache.get_or_insert_with(key, || {
+                                created.fetch_add(1, Ordering::SeqCst);
+                                DropCounted::new(key, drops)
+                            });
+                        }
+                        assert!(cache.len() <= max_entries);
+                    }
+                });
+            }
+        });
+        assert!(cache.len() <= max_entries);
+        let live = cache.len();
+        assert_eq!(
+            drops.load(Ordering::SeqCst),
+            created.load(Ordering::SeqCst) - live,
+            "leak or double drop"
+        );
+        drop(cache);
+        assert_eq!(drops.load(Ordering::SeqCst), created.load(Ordering::SeqCst), "values left after drop");
+    }
+}
+
+#[test]
+fn a_value_just_stored_is_kept() {
+    for max_entries in [1, 2, 3, 10, 100] {
+        let cache = PtrCache::<u64, u64>::builder().max_entries(max_entries).build();
+        for key in keys(7).take(2_000).map(|k| k % 500) {
+            cache.set(key, key);
+            assert_eq!(
+                cache.get(&key).as_deref(),
+                Some(&key),
+                "a set was evicted at once (max {max_entries})"
+            );
+            let other = key + 1_000;
+            cache.get_or_insert_with(other, || other);
+            assert!(cache.contains_key(&other), "a get-or-insert was evicted at once (max {max_entries})");
+        }
+    }
+}
+
+#[test]
+fn a_zero_bound_keeps_nothing_but_still_returns_values() {
+    let cache = PtrCache::<u32, u32>::builder().max_entries(0).build();
+    assert_eq!(*cache.set(1, 1), 1);
+    assert_eq!(*cache.get_or_insert_with(2, || 2), 2);
+    assert!(cache.get(&1).is_none() && cache.get(&2).is_none());
+    assert_eq!(cache.len(), 0);
+    assert_eq!(cache.stats().inserts, 0);
+}
+
+#[test]
+fn evicted_replaced_and_removed_values_are_released_before_the_call_returns() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = cache(1);
+    cache.set(1, DropCounted::new(1, &drops));
+    cache.set(1, DropCounted::new(2, &drops)); // replaces
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    cache.set(2, DropCounted::new(3, &drops)); // evicts key 1
+    assert_eq!(drops.load(Ordering::SeqCst), 2);
+    drop(cache.remove(&2));
+    assert_eq!(drops.load(Ordering::SeqCst), 3);
+    cache.set(3, DropCounted::new(4, &drops));
+    cache.clear();
+    assert_eq!(drops.load(Ordering::SeqCst), 4);
+    assert!(cache.is_empty());
+}
+
+#[test]
+fn a_value_held_by_a_caller_outlives_its_eviction() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = cache(1);
+    let held = cache.set(1, DropCounted::new(1, &drops));
+    cache.set(2, DropCounted::new(2, &drops));
+    assert!(cache.get(&1).is_none());
+    assert_eq!((held.id, drops.load(Ordering::SeqCst)), (1, 0));
+    drop(held);
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+}
+
+#[test]
+fn a_huge_bound_allocates_nothing_up_front() {
+    // A bound of usize::MAX must not try to reserve that much (it would abort).
+    let cache = PtrCache::<u64, u64>::builder().max_entries(usize::MAX).build();
+    for i in 0..10_000 {
+        cache.set(i, i);
+    }
+    assert_eq!(cache.len(), 10_000);
+    assert_eq!(cache.max_entries(), usize::MAX);
+}
+
+#[test]
+fn eviction_keeps_frequently_hit_keys_over_a_scan() {
+    // S3-FIFO's point: a one-pass scan must not flush keys that are in use.
+    let cache = PtrCache::<u64, u64>::builder().max_entries(1_000).never_expire().build();
+    for _ in 0..3 {
+        for hot in 0..100 {
+            cache.get_or_insert_with(hot, || hot);
+        }
+    }
+    for scan in 10_000..30_000 {
+        cache.get_or_insert_with(scan, || scan);
+        if scan % 50 == 0 {
+            for hot in 0..100 {
+                cache.get_or_insert_with(hot, || hot);
+            }
+        }
+    }
+    let kept = (0..100).filter(|hot| cache.contains_key(hot)).count();
+    assert!(kept >= 95, "only {kept} of 100 hot keys survived a scan");
+}

@@ -1,0 +1,149 @@
+//! No value is returned past its deadline, and expired values do not pile up.
+
+use crate::util::DropCounted;
+use ptrcache::{Expiration, PtrCache};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::thread::sleep;
+use std::time::{Duration, Instant};
+
+fn short_lived(expiration: Duration) -> PtrCache<u64, DropCounted> {
+    PtrCache::builder().expiration(expiration).max_entries(100_000).build()
+}
+
+#[test]
+fn no_call_returns_a_value_past_its_deadline() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_millis(40));
+    // Hammer the entries across their deadline: every value returned must be within it. The
+    // deadline is at most 40 ms after `set` returns, so a lookup that starts later must miss.
+    let stored_at: Vec<Instant> = (0..50)
+        .map(|key| {
+            cache.set(key, DropCounted::new(key, &drops));
+            Instant::now()
+        })
+        .collect();
+    let deadline = *stored_at.last().unwrap() + Duration::from_millis(40);
+    while Instant::now() < deadline + Duration::from_millis(30) {
+        for key in 0..50u64 {
+            let before = Instant::now();
+            if let Some(value) = cache.get(&key) {
+                assert!(
+                    before < stored_at[key as usize] + Duration::from_millis(40),
+                    "a stale value was returned"
+                );
+                assert_eq!(value.id, key);
+            }
+            if cache.contains_key(&key) {
+                assert!(
+                    before < stored_at[key as usize] + Duration::from_millis(40),
+                    "contains_key saw a stale value"
+                );
+            }
+        }
+    }
+    for key in 0..50 {
+        assert!(cache.get(&key).is_none());
+    }
+    assert!(cache.entries().is_empty());
+}
+
+#[test]
+fn a_get_removes_the_expired_entry_it_meets() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_millis(5));
+    cache.set(1, DropCounted::new(1, &drops));
+    sleep(Duration::from_millis(20));
+    assert!(cache.get(&1).is_none());
+    assert_eq!(drops.load(Ordering::SeqCst), 1);
+    assert_eq!(cache.len(), 0);
+    assert_eq!(cache.stats().expirations, 1);
+}
+
+#[test]
+fn purge_expired_drops_all_expired_values_and_counts_them() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_millis(10));
+    for key in 0..300 {
+        cache.set(key, DropCounted::new(key, &drops));
+    }
+    cache.set_exp(1_000, DropCounted::new(1_000, &drops), Expiration::Never);
+    sleep(Duration::from_millis(30));
+    assert_eq!(cache.len(), 301, "len counts what is stored");
+    assert_eq!(cache.purge_expired(), 300);
+    assert_eq!(drops.load(Ordering::SeqCst), 300);
+    assert_eq!(cache.len(), 1);
+    assert_eq!(cache.stats().expirations, 300);
+    assert_eq!(cache.purge_expired(), 0);
+}
+
+#[test]
+fn expired_values_are_released_by_normal_traffic_far_below_the_bound() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_millis(10));
+    for key in 0..1_000 {
+        cache.set(key, DropCounted::new(key, &drops));
+    }
+    sleep(Duration::from_millis(30));
+    // Only inserts of other keys, never-expiring, far below the bound of 100,000; no purge.
+    for key in 10_000..40_000 {
+        cache.set_exp(key, DropCounted::new(key, &drops), Expiration::Never);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 1_000, "expired values were not released by traffic");
+    assert_eq!(cache.len(), 30_000);
+}
+
+#[test]
+fn expiration_odd_values_do_not_panic() {
+    let cache = PtrCache::<u32, u32>::builder().expiration(Duration::MAX).build();
+    cache.set(1, 1);
+    assert_eq!(cache.get(&1).as_deref(), Some(&1));
+    cache.set_exp(2, 2, Duration::MAX);
+    cache.set_exp(3, 3, Duration::from_secs(u64::MAX));
+    cache.set_exp(4, 4, Expiration::from_secs(i64::MAX));
+    cache.set_exp(5, 5, Expiration::from_secs(i64::MIN));
+    assert!((2..=5).all(|key| cache.get(&key).is_some()));
+    assert_eq!(cache.purge_expired(), 0);
+}
+
+#[test]
+fn zero_duration_expires_at_once() {
+    let cache = PtrCache::<u32, u32>::builder().expiration(Duration::ZERO).build();
+    assert_eq!(*cache.set(1, 1), 1);
+    assert!(cache.get(&1).is_none());
+    assert_eq!(*cache.get_or_insert_with(2, || 2), 2);
+    assert!(cache.get(&2).is_none());
+    let other = PtrCache::<u32, u32>::new();
+    other.set(1, 1);
+    other.set_exp(1, 2, Duration::ZERO);
+    assert!(other.get(&1).is_none(), "a zero expiration must also supersede the old value");
+}
+
+#[test]
+fn negative_seconds_never_expire() {
+    let cache = PtrCache::<u32, u32>::builder().expiration(Duration::from_millis(5)).build();
+    cache.set_exp(1, 1, Expiration::from_secs(-1));
+    cache.set(2, 2);
+    sleep(Duration::from_millis(20));
+    assert_eq!(cache.get(&1).as_deref(), Some(&1));
+    assert!(cache.get(&2).is_none());
+}
+
+#[test]
+fn set_renews_the_deadline() {
+    let cache = PtrCache::<u32, u32>::builder().expiration(Duration::from_millis(150)).build();
+    cache.set(1, 1);
+    sleep(Duration::from_millis(100));
+    cache.set(1, 2);
+    sleep(Duration::from_millis(100));
+    assert_eq!(cache.get(&1).as_deref(), Some(&2), "the replaced value kept the old deadline");
+}
+
+#[test]
+fn get_or_insert_recomputes_an_expired_value() {
+    let cache = PtrCache::<u32, u32>::builder().expiration(Duration::from_millis(5)).build();
+    let first = cache.get_or_insert_with(1, || 1);
+    sleep(Duration::from_millis(20));
+    let second = cache.get_or_insert_with(1, || 2);
+    assert_eq!((*first, *second), (1, 2));
+}

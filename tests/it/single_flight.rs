@@ -1,0 +1,142 @@
+//! Concurrent get-or-insert calls on one missing key run the initializer once.
+
+use ptrcache::PtrCache;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Barrier, mpsc};
+use std::thread::sleep;
+use std::time::Duration;
+
+#[test]
+fn concurrent_callers_run_the_initializer_once_and_share_the_pointer() {
+    let cache = PtrCache::<u32, String>::new();
+    let runs = AtomicUsize::new(0);
+    let barrier = Barrier::new(16);
+    let values: Vec<Arc<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..16)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    cache.get_or_insert_with(1, || {
+                        runs.fetch_add(1, Ordering::SeqCst);
+                        sleep(Duration::from_millis(50));
+                        "one".to_string()
+                    })
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(runs.load(Ordering::SeqCst), 1);
+    assert!(values.iter().all(|v| Arc::ptr_eq(v, &values[0])));
+    assert!(Arc::ptr_eq(&values[0], &cache.get(&1).unwrap()));
+}
+
+#[test]
+fn other_keys_are_not_blocked_by_a_running_initializer() {
+    let cache = PtrCache::<u32, u32>::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let cache = &cache;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            cache.get_or_insert_with(1, || {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                1
+            })
+        });
+        started_rx.recv().unwrap();
+        // Key 1's initializer is blocked; everything else proceeds.
+        assert_eq!(*cache.get_or_insert_with(2, || 2), 2);
+        cache.set(3, 3);
+        assert_eq!(cache.get(&3).as_deref(), Some(&3));
+        assert!(cache.get(&1).is_none(), "a plain get must not wait for a running initializer");
+        assert!(!cache.contains_key(&1));
+        release_tx.send(()).unwrap();
+    });
+    assert_eq!(cache.get(&1).as_deref(), Some(&1));
+}
+
+#[test]
+fn a_get_during_initialization_returns_the_old_live_value() {
+    let cache = PtrCache::<u32, u32>::new();
+    let (started_tx, started_rx) = mpsc::channel();
+    let (release_tx, release_rx) = mpsc::channel::<()>();
+    let cache = &cache;
+    std::thread::scope(|s| {
+        s.spawn(move || {
+            cache.get_or_insert_with(1, || {
+                started_tx.send(()).unwrap();
+                release_rx.recv().unwrap();
+                10
+            })
+        });
+        started_rx.recv().unwrap();
+        cache.set(1, 5); // a value set while the initializer runs is visible at once
+        assert_eq!(cache.get(&1).as_deref(), Some(&5));
+        release_tx.send(()).unwrap();
+    });
+    // The initializer finished last, so its value is the one kept.
+    assert_eq!(cache.get(&1).as_deref(), Some(&10));
+}
+
+#[test]
+fn an_initializer_may_use_the_cache_for_other_keys() {
+    let cache = PtrCache::<u32, u32>::builder().max_entries(10).build();
+    let total = cache.get_or_insert_with(0, || {
+        // Nested get-or-insert and set on other keys: no lock is held while this runs.
+        let a = cache.get_or_insert_with(1, || 1);
+        let b = cache.get_or_insert_with(2, || *cache.get_or_insert_with(3, || 3) + 1);
+        cache.set(5, 5);
+        cache.clear();
+        *a + *b
+    });
+    assert_eq!(*total, 5);
+    assert_eq!(cache.get(&0).as_deref(), Some(&5));
+}
+
+#[test]
+fn concurrent_callers_on_many_keys_run_one_initializer_per_key() {
+    let cache = PtrCache::<u32, u32>::builder().max_entries(10_000).build();
+    let runs: Vec<AtomicUsize> = (0..64).map(|_| AtomicUsize::new(0)).collect();
+    let barrier = Barrier::new(8);
+    std::thread::scope(|s| {
+        for thread in 0..8u32 {
+            let (cache, runs, barrier) = (&cache, &runs, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for i in 0..64u32 {
+                    let key = (i + thread * 8) % 64;
+                    let value = cache.get_or_insert_with(key, || {
+                        runs[key as usize].fetch_add(1, Ordering::SeqCst);
+                        sleep(Duration::from_millis(1));
+                        key * 2
+                    });
+                    assert_eq!(*value, key * 2);
+                }
+            });
+        }
+    });
+    assert!(runs.iter().all(|r| r.load(Ordering::SeqCst) == 1), "some key was initialized twice");
+}
+
+#[test]
+fn each_waiting_call_counts_one_miss_and_no_hit() {
+    let cache = PtrCache::<u32, u32>::new();
+    let barrier = Barrier::new(9);
+    std::thread::scope(|s| {
+        for _ in 0..9 {
+            s.spawn(|| {
+                barrier.wait();
+                cache.get_or_insert_with(1, || {
+                    sleep(Duration::from_millis(100));
+                    1
+                });
+            });
+        }
+    });
+    let stats = cache.stats();
+    assert_eq!(stats.hits + stats.misses, 9);
+    assert!(stats.misses >= 1);
+    assert_eq!(stats.inserts, 1);
+}
