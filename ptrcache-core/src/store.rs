@@ -254,8 +254,8 @@ impl<K, V> Store<K, V> {
         };
         let hash = hasher(&self.slab.node(victim.index).key);
         let node = self.remove_at(victim.index, hash);
-        if victim.remember {
-            self.policy.remember(hash, self.slab.nodes.len());
+        if let Some(origin) = victim.remember {
+            self.policy.remember(hash, origin, self.slab.nodes.len());
         }
         Counters::add(if victim.expired { &counters.expirations } else { &counters.evictions }, 1);
         trash.push(node.key, node.value);
