@@ -46,12 +46,14 @@ fn an_err_is_returned_and_not_stored() {
 fn a_waiter_takes_over_when_the_leader_panics() {
     within(Duration::from_secs(20), || {
         let cache = PtrCache::<u32, u32>::new();
+        let leader_started = AtomicBool::new(false);
         let leader_panicked = AtomicBool::new(false);
         let waiter_called = AtomicBool::new(false);
         std::thread::scope(|s| {
             let leader = s.spawn(|| {
                 catch_unwind(AssertUnwindSafe(|| {
                     cache.get_or_insert_with(1, || {
+                        leader_started.store(true, Ordering::SeqCst);
                         while !waiter_called.load(Ordering::SeqCst) {
                             std::thread::yield_now();
                         }
@@ -62,6 +64,9 @@ fn a_waiter_takes_over_when_the_leader_panics() {
                 }))
             });
             let waiter = s.spawn(|| {
+                while !leader_started.load(Ordering::SeqCst) {
+                    std::thread::yield_now();
+                }
                 waiter_called.store(true, Ordering::SeqCst);
                 cache.get_or_insert_with(1, || {
                     assert!(
