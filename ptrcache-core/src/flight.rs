@@ -8,8 +8,8 @@
 //! initializer panics, returns an error, or its future is dropped, the guard's `Drop` removes the
 //! record and wakes the waiters, which then try again (one of them becomes the next leader).
 
-use crate::sync::{Arc as SyncArc, Condvar, Mutex, lock, wait};
-use std::{sync::Arc, thread::ThreadId};
+use crate::sync::{Arc as SyncArc, Condvar, Mutex, ThreadId, current_thread, lock, wait};
+use std::sync::Arc;
 
 #[derive(Debug)]
 enum State<V> {
@@ -46,7 +46,7 @@ impl<V> Flight<V> {
     /// Panics if the current thread is this flight's synchronous leader: it would wait forever
     /// for itself.
     pub(crate) fn check_not_reentrant(&self) {
-        if self.sync_leader.is_some_and(|leader| leader == std::thread::current().id()) {
+        if self.sync_leader.is_some_and(|leader| leader == current_thread().id()) {
             panic!(
                 "ptrcache: an initializer asked the cache for its own key on the same thread; \
                  waiting for itself would deadlock (compute the value without the cache, or \

@@ -7,11 +7,10 @@ use crate::clock;
 use crate::flight::{Flight, Guard, Join, Land};
 use crate::stats::Counters;
 use crate::store::{Pending, is_live};
-use crate::sync::Arc as SyncArc;
+use crate::sync::{Arc as SyncArc, ThreadId, current_thread};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
-use std::thread::ThreadId;
 
 /// The guard of a leader of this cache.
 pub(crate) type Leader<'a, K, V, S> = Guard<'a, V, PtrCache<K, V, S>>;
@@ -90,7 +89,7 @@ where
             return Ok(value);
         }
         let mut key = key;
-        let thread = std::thread::current().id();
+        let thread = current_thread().id();
         let mut first = true;
         loop {
             match self.join(hash, key, Some(thread), std::mem::take(&mut first)) {

@@ -10,11 +10,18 @@ pub(crate) use std::sync::{
     atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
 
+#[cfg(not(ptrcache_loom))]
+pub(crate) use std::thread::{ThreadId, current as current_thread};
+
 #[cfg(ptrcache_loom)]
 pub(crate) use loom::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
     atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
+
+// loom runs its threads on one OS thread, so thread identity must come from loom too.
+#[cfg(ptrcache_loom)]
+pub(crate) use loom::thread::{ThreadId, current as current_thread};
 
 /// Locks `mutex`, ignoring poison: every critical section leaves its data consistent.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
