@@ -3,6 +3,9 @@
 #[cfg(feature = "async")]
 mod aget;
 mod bound;
+mod cached_property;
+mod cached_property_async;
+mod cached_property_hygiene;
 mod expiry;
 mod failure;
 mod pointer;
