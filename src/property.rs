@@ -7,13 +7,14 @@ use ptrcache_core::PropertyCell;
 #[diagnostic::on_unimplemented(
     message = "the field of a `#[cached_property]` returning `{T}` must have type `PropertyCell<{T}>`, not `{Self}`",
     label = "this property's field has type `{Self}`",
-    note = "declare the field as `name: ptrcache::PropertyCell<{T}>` (or name another field with `#[cached_property(field = other)]`)"
+    note = "declare the field with type `ptrcache::PropertyCell<{T}>`, or name another field with `#[cached_property(field = other)]`"
 )]
 pub trait PropertyField<T> {
     /// The field as the cell it is.
     fn cell(&self) -> &PropertyCell<T>;
 }
 
+#[diagnostic::do_not_recommend]
 impl<T> PropertyField<T> for PropertyCell<T> {
     #[inline]
     fn cell(&self) -> &PropertyCell<T> {
@@ -33,13 +34,14 @@ mod async_field {
     #[diagnostic::on_unimplemented(
         message = "the field of an async `#[cached_property]` returning `{T}` must have type `AsyncPropertyCell<{T}>`, not `{Self}`",
         label = "this property's field has type `{Self}`",
-        note = "declare the field as `name: ptrcache::AsyncPropertyCell<{T}>` (or name another field with `#[cached_property(field = other)]`)"
+        note = "declare the field with type `ptrcache::AsyncPropertyCell<{T}>`, or name another field with `#[cached_property(field = other)]`"
     )]
     pub trait AsyncPropertyField<T> {
         /// The field as the cell it is.
         fn cell(&self) -> &AsyncPropertyCell<T>;
     }
 
+    #[diagnostic::do_not_recommend]
     impl<T> AsyncPropertyField<T> for AsyncPropertyCell<T> {
         #[inline]
         fn cell(&self) -> &AsyncPropertyCell<T> {

@@ -7,6 +7,8 @@
 mod expand;
 mod model;
 mod options;
+#[cfg(test)]
+mod tests;
 
 use model::Property;
 use options::Options;

@@ -113,7 +113,8 @@ fn unknown(name: &Path) -> syn::Error {
         "name" | "cell" | "attr" => "; write `field = ..` to name the field that keeps the value",
         "krate" | "ptrcache" => "; write `crate = ..` to name the path to `ptrcache`",
         "exp" | "max_entries" | "cache" => {
-            "; this is an option of `#[ptr_cached]`: a cached property is kept until `take()` empties its field"
+            "; this option belongs to `#[ptr_cached]`: a cached property never expires, it is kept until \
+             `take()` empties its field"
         }
         _ => "",
     };
