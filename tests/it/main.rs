@@ -4,6 +4,7 @@
 mod aget;
 mod bound;
 mod cached_property;
+#[cfg(feature = "async")]
 mod cached_property_async;
 mod cached_property_hygiene;
 mod expiry;
