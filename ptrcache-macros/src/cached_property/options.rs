@@ -24,10 +24,11 @@ impl Options {
         let metas = Punctuated::<Meta, Token![,]>::parse_terminated.parse2(args)?;
         let mut options = Options::default();
         let mut errors = Errors::default();
+        let (mut seen_field, mut seen_crate) = (false, false);
         for meta in metas {
             let name = meta.path();
             if name.is_ident("field") {
-                if options.field.is_some() {
+                if std::mem::replace(&mut seen_field, true) {
                     errors.push(duplicate(name, "field"));
                 }
                 match value(&meta, "field = name").and_then(field) {
@@ -35,7 +36,7 @@ impl Options {
                     Err(error) => errors.push(error),
                 }
             } else if name.is_ident("crate") {
-                if options.krate.is_some() {
+                if std::mem::replace(&mut seen_crate, true) {
                     errors.push(duplicate(name, "crate"));
                 }
                 match value(&meta, "crate = path").and_then(krate) {

@@ -92,3 +92,37 @@ fn on_error_the_item_is_kept_unchanged_beside_every_error() {
     assert!(expanded.starts_with(&squeeze(&item)), "{expanded}");
     assert_eq!(expanded.matches("compile_error!").count(), 3, "{expanded}");
 }
+
+#[test]
+fn typed_shared_receiver_and_lifetime_parameters_are_accepted() {
+    for item in [
+        quote!(
+            fn n(self: &Self) -> u8 {
+                1
+            }
+        ),
+        quote!(
+            fn n<'a>(&'a self) -> u8 {
+                1
+            }
+        ),
+    ] {
+        let expanded = expand(quote!(), item);
+        assert!(!expanded.contains("compile_error"), "{expanded}");
+        assert!(expanded.contains("->&u8"), "{expanded}");
+    }
+}
+
+#[test]
+fn a_repeated_option_is_flagged_even_when_its_first_value_was_wrong() {
+    let expanded = expand(
+        quote!(field = "a", field = b),
+        quote!(
+            fn n(&self) -> u8 {
+                1
+            }
+        ),
+    );
+    assert!(expanded.contains("duplicateoption`field`"), "{expanded}");
+    assert!(expanded.contains("withoutquotes"), "{expanded}");
+}
