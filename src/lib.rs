@@ -4,8 +4,21 @@
 pub use ptrcache_core::{Builder, Expiration, PtrCache, RandomState, Stats};
 pub use ptrcache_macros::{cached_property, ptr_cached};
 
+#[cfg(feature = "async")]
+pub use ptrcache_core::AsyncPropertyCell;
+pub use ptrcache_core::PropertyCell;
+
+mod property;
+
 /// What the macros' expansions use. Not public API: it may change in any release.
 #[doc(hidden)]
 pub mod __private {
     pub use std::sync::Arc;
+
+    #[cfg(feature = "async")]
+    pub use crate::property::AsyncPropertyField;
+    pub use crate::property::PropertyField;
+    #[cfg(feature = "async")]
+    pub use ptrcache_core::AsyncPropertyCell;
+    pub use ptrcache_core::PropertyCell;
 }

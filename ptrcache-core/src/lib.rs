@@ -58,7 +58,7 @@
 //!
 //! | feature | default | enables | costs |
 //! | --- | --- | --- | --- |
-//! | `async` | yes | `aget`, `aget_with`, `try_aget_with` | `tokio` with only its `sync` feature |
+//! | `async` | yes | `aget`, `aget_with`, `try_aget_with`, `AsyncPropertyCell` | `tokio` with only its `sync` feature |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -69,6 +69,7 @@ mod expiration;
 mod flight;
 mod get_or_insert;
 mod policy;
+mod property;
 mod shard;
 mod stats;
 mod store;
@@ -80,6 +81,9 @@ mod aget;
 pub use builder::Builder;
 pub use cache::PtrCache;
 pub use expiration::Expiration;
+#[cfg(feature = "async")]
+pub use property::AsyncPropertyCell;
+pub use property::PropertyCell;
 pub use stats::Stats;
 
 /// The default hasher of a [`PtrCache`]: foldhash, seeded at random per cache (see

@@ -3,6 +3,10 @@
 #[cfg(feature = "async")]
 mod aget;
 mod bound;
+mod cached_property;
+#[cfg(feature = "async")]
+mod cached_property_async;
+mod cached_property_hygiene;
 mod expiry;
 mod failure;
 mod pointer;

@@ -1,0 +1,15 @@
+use ptrcache::{PropertyCell, cached_property};
+
+struct Counter {
+    count: u64,
+    totl: PropertyCell<u64>,
+}
+
+impl Counter {
+    #[cached_property]
+    fn total(&self) -> u64 {
+        self.count * 2
+    }
+}
+
+fn main() {}

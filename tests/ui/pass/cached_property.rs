@@ -1,0 +1,41 @@
+//! A property used as a user crate would: the struct, its impl and the caller in different
+//! modules, sync and async, under `deny(warnings)`.
+#![deny(warnings)]
+
+mod shapes {
+    use ptrcache::{AsyncPropertyCell, PropertyCell};
+
+    #[derive(Debug, Default)]
+    pub struct Circle {
+        pub r: f64,
+        pub(crate) area: PropertyCell<f64>,
+        pub(crate) label: AsyncPropertyCell<String>,
+    }
+}
+
+mod properties {
+    use crate::shapes::Circle;
+    use ptrcache::cached_property;
+
+    impl Circle {
+        /// The area, computed once.
+        #[cached_property]
+        pub fn area(&self) -> f64 {
+            std::f64::consts::PI * self.r * self.r
+        }
+
+        /// A label, loaded once.
+        #[cached_property]
+        pub async fn label(&self) -> String {
+            format!("circle of area {:.1}", self.area())
+        }
+    }
+}
+
+fn main() {
+    let circle = shapes::Circle { r: 1.0, ..Default::default() };
+    let area: &f64 = circle.area();
+    assert!((area - std::f64::consts::PI).abs() < 1e-12);
+    let label = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(circle.label());
+    assert_eq!(label, "circle of area 3.1");
+}
