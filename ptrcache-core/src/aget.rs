@@ -121,7 +121,7 @@ where
         let mut key = key;
         let mut first = true;
         loop {
-            match self.join(hash, key, None, std::mem::take(&mut first)) {
+            match self.join(hash, key, false, std::mem::take(&mut first)) {
                 Join::Hit(value) => return Ok(value),
                 Join::Lead(guard) => return Ok(guard.complete(init().await?)),
                 Join::Wait(flight, returned) => match flight.wait_async().await {

@@ -1,14 +1,16 @@
 //! Single flight: one initializer per missing key, whoever asks.
 //!
-//! The first caller that misses a key records a [`Flight`] for it in the shard (under the write
-//! lock) and becomes its leader; later callers for that key find the flight and wait on it, a
-//! thread on the [`Condvar`], a task on the [`tokio::sync::Notify`] — one protocol, two kinds of
-//! waiter. No lock is held while the initializer runs. The leader's [`Guard`] ends the flight
-//! whatever happens: on success it stores the value and hands it to every waiter; if the
-//! initializer panics, returns an error, or its future is dropped, the guard's `Drop` removes the
-//! record and wakes the waiters, which then try again (one of them becomes the next leader).
+//! The first caller that misses a key records the key as pending in the shard (under the write
+//! lock) and becomes its leader; later callers for that key find the record and wait on its
+//! [`Flight`], a thread on the [`Condvar`], a task on the [`tokio::sync::Notify`] — one
+//! protocol, two kinds of waiter. The flight is only allocated when a first waiter arrives, so
+//! an uncontended miss costs no allocation. No lock is held while the initializer runs. The
+//! leader's [`Guard`] ends the record whatever happens: on success it stores the value and hands
+//! it to every waiter; if the initializer panics, returns an error, or its future is dropped, the
+//! guard's `Drop` removes the record and wakes the waiters, which then try again (one of them
+//! becomes the next leader).
 
-use crate::sync::{Arc as SyncArc, Condvar, Mutex, ThreadId, current_thread, lock, wait};
+use crate::sync::{Arc as SyncArc, Condvar, Mutex, lock, wait};
 use std::sync::Arc;
 
 #[derive(Debug)]
@@ -27,31 +29,15 @@ pub(crate) struct Flight<V> {
     /// Wakes waiting tasks.
     #[cfg(feature = "async")]
     notify: tokio::sync::Notify,
-    /// The thread running a synchronous initializer: if it asks for the same key, waiting
-    /// would deadlock, so it panics instead.
-    sync_leader: Option<ThreadId>,
 }
 
 impl<V> Flight<V> {
-    pub(crate) fn new(sync_leader: Option<ThreadId>) -> Self {
+    pub(crate) fn new() -> Self {
         Flight {
             state: Mutex::new(State::Running),
             done: Condvar::new(),
             #[cfg(feature = "async")]
             notify: tokio::sync::Notify::new(),
-            sync_leader,
-        }
-    }
-
-    /// Panics if the current thread is this flight's synchronous leader: it would wait forever
-    /// for itself.
-    pub(crate) fn check_not_reentrant(&self) {
-        if self.sync_leader.is_some_and(|leader| leader == current_thread().id()) {
-            panic!(
-                "ptrcache: an initializer asked the cache for its own key on the same thread; \
-                 waiting for itself would deadlock (compute the value without the cache, or \
-                 use a different key)"
-            );
         }
     }
 
@@ -117,38 +103,58 @@ pub(crate) enum Join<V, G, K> {
     Wait(SyncArc<Flight<V>>, K),
 }
 
-/// What ends a flight: implemented by the cache, called by [`Guard`].
+/// The message of the panic that replaces a certain deadlock.
+pub(crate) const REENTRANT: &str = "ptrcache: an initializer asked the cache for its own key on the same \
+     thread; waiting for itself would deadlock (compute the value without the cache, or use a \
+     different key)";
+
+/// Wakes the waiters of a flight when dropped, with `value` if it was set: so they are woken
+/// even if storing the value panics (a key's `Hash` or `Eq` did).
+#[derive(Debug)]
+pub(crate) struct Release<V> {
+    pub(crate) flight: Option<SyncArc<Flight<V>>>,
+    pub(crate) value: Option<Arc<V>>,
+}
+
+impl<V> Drop for Release<V> {
+    fn drop(&mut self) {
+        if let Some(flight) = self.flight.take() {
+            flight.finish(self.value.take());
+        }
+    }
+}
+
+/// What ends a pending key's record: implemented by the cache, called by [`Guard`].
 pub(crate) trait Land<V> {
-    /// Stores `value` for the flight's key and ends the record of the flight.
-    fn land(&self, hash: u64, flight: &SyncArc<Flight<V>>, value: Arc<V>);
-    /// Ends the record of the flight without a value.
-    fn abandon(&self, hash: u64, flight: &SyncArc<Flight<V>>);
+    /// Stores `value` for the record `id`'s key, ends the record and wakes its waiters.
+    fn land(&self, hash: u64, id: u64, value: Arc<V>);
+    /// Ends the record `id` without a value and wakes its waiters to try again.
+    fn abandon(&self, hash: u64, id: u64);
 }
 
 /// Held by the leader while its initializer runs; see the module docs.
 pub(crate) struct Guard<'a, V, C: Land<V>> {
     cache: &'a C,
     hash: u64,
-    flight: SyncArc<Flight<V>>,
+    id: u64,
     landed: bool,
+    value: std::marker::PhantomData<fn() -> V>,
 }
 
 impl<V, C: Land<V>> std::fmt::Debug for Guard<'_, V, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Guard").field("hash", &self.hash).finish_non_exhaustive()
+        f.debug_struct("Guard").field("hash", &self.hash).field("id", &self.id).finish_non_exhaustive()
     }
 }
 
 impl<'a, V, C: Land<V>> Guard<'a, V, C> {
-    pub(crate) fn new(cache: &'a C, hash: u64, flight: SyncArc<Flight<V>>) -> Self {
-        Guard { cache, hash, flight, landed: false }
+    pub(crate) fn new(cache: &'a C, hash: u64, id: u64) -> Self {
+        Guard { cache, hash, id, landed: false, value: std::marker::PhantomData }
     }
 
     /// Stores the initializer's value, wakes the waiters and returns the stored pointer.
     pub(crate) fn complete(mut self, value: Arc<V>) -> Arc<V> {
-        // If storing panics (a key's `Hash` or `Eq` did), `Drop` still releases the waiters.
-        self.cache.land(self.hash, &self.flight, Arc::clone(&value));
-        self.flight.finish(Some(Arc::clone(&value)));
+        self.cache.land(self.hash, self.id, Arc::clone(&value));
         self.landed = true;
         value
     }
@@ -158,8 +164,7 @@ impl<V, C: Land<V>> Drop for Guard<'_, V, C> {
     fn drop(&mut self) {
         if !self.landed {
             // The initializer panicked, failed, or its future was dropped.
-            self.cache.abandon(self.hash, &self.flight);
-            self.flight.finish(None);
+            self.cache.abandon(self.hash, self.id);
         }
     }
 }

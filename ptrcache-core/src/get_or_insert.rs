@@ -4,10 +4,10 @@
 
 use crate::PtrCache;
 use crate::clock;
-use crate::flight::{Flight, Guard, Join, Land};
+use crate::flight::{Guard, Join, Land, REENTRANT, Release};
 use crate::stats::Counters;
-use crate::store::{Pending, is_live};
-use crate::sync::{Arc as SyncArc, ThreadId, current_thread};
+use crate::store::is_live;
+use crate::sync::{ThreadId, current_thread};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -89,10 +89,9 @@ where
             return Ok(value);
         }
         let mut key = key;
-        let thread = current_thread().id();
         let mut first = true;
         loop {
-            match self.join(hash, key, Some(thread), std::mem::take(&mut first)) {
+            match self.join(hash, key, true, std::mem::take(&mut first)) {
                 Join::Hit(value) => return Ok(value),
                 Join::Lead(guard) => return Ok(guard.complete(init()?)),
                 Join::Wait(flight, returned) => match flight.wait() {
@@ -103,25 +102,24 @@ where
         }
     }
 
-    /// On a miss: under the write lock, finds the value, or the flight to wait on, or records a
-    /// new flight that this caller leads. `sync_leader` is the caller's thread if it will run
-    /// the initializer synchronously. Counts the call's hit or miss if `count` (its first try).
+    /// On a miss: under the write lock, finds the value, or the flight to wait on, or records the
+    /// key as pending with this caller as its leader. `sync` tells whether the caller would run
+    /// the initializer on this thread. Counts the call's hit or miss if `count` (its first try).
+    ///
+    /// # Panics
+    ///
+    /// If the key's synchronous initializer runs on this very thread (it would wait for itself).
     #[cold]
-    pub(crate) fn join(
-        &self,
-        hash: u64,
-        key: K,
-        sync_leader: Option<ThreadId>,
-        count: bool,
-    ) -> Join<V, Leader<'_, K, V, S>, K> {
+    pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
         let hasher = self.hasher_fn();
         let shard = self.shard(hash);
+        let thread: ThreadId = current_thread().id();
         let joined = shard.write(|store, counters, trash| {
             if let Some(node) = store.get(hash, &key) {
                 if is_live(node) {
                     node.touch();
                     Counters::add(&counters.hits, u64::from(count));
-                    return Join::Hit(Arc::clone(&node.value));
+                    return Ok(Join::Hit(Arc::clone(&node.value)));
                 }
                 let (old_key, old_value, _) =
                     store.remove(hash, &key).expect("entry found under the same lock");
@@ -129,19 +127,23 @@ where
                 trash.push(old_key, old_value);
             }
             Counters::add(&counters.misses, u64::from(count));
-            if let Some(flight) = store.pending(hash, &key) {
-                return Join::Wait(SyncArc::clone(flight), key);
+            if let Some(pending) = store.pending_mut(hash, &key) {
+                if pending.sync_leader == Some(thread) {
+                    // Panic after unlocking (and after dropping the key).
+                    return Err(key);
+                }
+                return Ok(Join::Wait(pending.flight(), key));
             }
-            let flight = SyncArc::new(Flight::new(sync_leader));
-            store.add_pending(hash, Pending { key, flight: SyncArc::clone(&flight) }, &hasher);
-            Join::Lead(flight)
+            let id = store.add_pending(hash, key, sync.then_some(thread), &hasher);
+            Ok(Join::Lead(id))
         });
         match joined {
-            Join::Hit(value) => Join::Hit(value),
-            Join::Lead(flight) => Join::Lead(Guard::new(self, hash, flight)),
-            Join::Wait(flight, key) => {
-                flight.check_not_reentrant();
-                Join::Wait(flight, key)
+            Ok(Join::Hit(value)) => Join::Hit(value),
+            Ok(Join::Lead(id)) => Join::Lead(Guard::new(self, hash, id)),
+            Ok(Join::Wait(flight, key)) => Join::Wait(flight, key),
+            Err(key) => {
+                drop(key);
+                panic!("{REENTRANT}");
             }
         }
     }
@@ -152,20 +154,29 @@ where
     K: Hash + Eq,
     S: BuildHasher,
 {
-    fn land(&self, hash: u64, flight: &SyncArc<Flight<V>>, value: Arc<V>) {
+    fn land(&self, hash: u64, id: u64, value: Arc<V>) {
         let now = clock::now();
         let deadline = clock::deadline(now, self.expiration());
         let hasher = self.hasher_fn();
+        // Declared first, dropped last: wakes the waiters after the lock is released, with the
+        // value once it is stored, or with nothing if storing panicked.
+        let mut release = Release { flight: None, value: None };
+        let stored = Arc::clone(&value);
         self.shard(hash).write(|store, counters, trash| {
-            let Some(key) = store.take_pending(hash, flight) else { return };
+            let Some((key, flight)) = store.take_pending(hash, id) else { return };
+            release.flight = flight;
             if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
         });
+        release.value = Some(stored);
     }
 
-    fn abandon(&self, hash: u64, flight: &SyncArc<Flight<V>>) {
-        let key = self.shard(hash).write(|store, _, _| store.take_pending(hash, flight));
-        drop(key);
+    fn abandon(&self, hash: u64, id: u64) {
+        let taken = self.shard(hash).write(|store, _, _| store.take_pending(hash, id));
+        if let Some((key, flight)) = taken {
+            drop(key);
+            drop(Release { flight, value: None });
+        }
     }
 }

@@ -9,7 +9,7 @@ use crate::clock::{self, Nanos};
 use crate::flight::Flight;
 use crate::policy::{Links, Policy, Queue};
 use crate::stats::Counters;
-use crate::sync::{Arc as SyncArc, AtomicU8, Ordering};
+use crate::sync::{Arc as SyncArc, AtomicU8, Ordering, ThreadId};
 use hashbrown::HashTable;
 use std::{borrow::Borrow, sync::Arc};
 
@@ -100,11 +100,24 @@ impl<K, V> Slab<K, V> {
     }
 }
 
-/// A key whose initializer is running, and the flight its waiters join.
+/// A key whose initializer is running.
 #[derive(Debug)]
 pub(crate) struct Pending<K, V> {
     pub(crate) key: K,
-    pub(crate) flight: SyncArc<Flight<V>>,
+    /// Tells this record from a later one for the same key.
+    id: u64,
+    /// The thread running a synchronous initializer: if it asks for the same key, waiting
+    /// would deadlock.
+    pub(crate) sync_leader: Option<ThreadId>,
+    /// What waiters wait on; allocated by the first waiter.
+    flight: Option<SyncArc<Flight<V>>>,
+}
+
+impl<K, V> Pending<K, V> {
+    /// The flight to wait on, allocating it for the first waiter.
+    pub(crate) fn flight(&mut self) -> SyncArc<Flight<V>> {
+        SyncArc::clone(self.flight.get_or_insert_with(|| SyncArc::new(Flight::new())))
+    }
 }
 
 /// Keys and values removed under the lock, dropped by the caller after unlocking.
@@ -138,6 +151,8 @@ pub(crate) struct Store<K, V> {
     pending: HashTable<Pending<K, V>>,
     /// Next slab slot the expiry sweep looks at.
     sweep_hand: usize,
+    /// The id of the next pending record.
+    next_pending_id: u64,
 }
 
 impl<K, V> Store<K, V> {
@@ -148,6 +163,7 @@ impl<K, V> Store<K, V> {
             policy: Policy::new(capacity),
             pending: HashTable::new(),
             sweep_hand: 0,
+            next_pending_id: 0,
         }
     }
 
@@ -319,24 +335,34 @@ impl<K, V> Store<K, V> {
         self.slab.nodes.iter().flatten().filter(move |node| !node.expired_at(now))
     }
 
-    /// The flight of `key`'s running initializer, if any.
-    pub(crate) fn pending<Q>(&self, hash: u64, key: &Q) -> Option<&SyncArc<Flight<V>>>
+    /// The record of `key`'s running initializer, if any.
+    pub(crate) fn pending_mut(&mut self, hash: u64, key: &K) -> Option<&mut Pending<K, V>>
     where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
+        K: Eq,
     {
-        self.pending.find(hash, |pending| pending.key.borrow() == key).map(|pending| &pending.flight)
+        self.pending.find_mut(hash, |pending| pending.key == *key)
     }
 
-    /// Records that `key`'s initializer runs, with `flight` for its waiters.
-    pub(crate) fn add_pending(&mut self, hash: u64, pending: Pending<K, V>, hasher: &impl Fn(&K) -> u64) {
+    /// Records that `key`'s initializer runs; returns the record's id.
+    pub(crate) fn add_pending(
+        &mut self,
+        hash: u64,
+        key: K,
+        sync_leader: Option<ThreadId>,
+        hasher: &impl Fn(&K) -> u64,
+    ) -> u64 {
+        let id = self.next_pending_id;
+        self.next_pending_id += 1;
+        let pending = Pending { key, id, sync_leader, flight: None };
         self.pending.insert_unique(hash, pending, |pending| hasher(&pending.key));
+        id
     }
 
-    /// Ends `flight`'s record, handing back its key.
-    pub(crate) fn take_pending(&mut self, hash: u64, flight: &SyncArc<Flight<V>>) -> Option<K> {
-        let entry = self.pending.find_entry(hash, |pending| SyncArc::ptr_eq(&pending.flight, flight)).ok()?;
-        Some(entry.remove().0.key)
+    /// Ends the record `id`, handing back its key and its flight, if a waiter made one.
+    pub(crate) fn take_pending(&mut self, hash: u64, id: u64) -> Option<(K, Option<SyncArc<Flight<V>>>)> {
+        let entry = self.pending.find_entry(hash, |pending| pending.id == id).ok()?;
+        let pending = entry.remove().0;
+        Some((pending.key, pending.flight))
     }
 }
 
