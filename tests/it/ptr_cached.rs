@@ -178,6 +178,20 @@ fn the_body_may_call_its_own_function() {
 }
 
 #[test]
+fn a_body_calling_itself_with_equal_arguments_panics_instead_of_deadlocking() {
+    #[ptr_cached]
+    fn forever(n: u32) -> u32 {
+        forever(n) + 1
+    }
+
+    let panic = within(Duration::from_secs(30), || std::panic::catch_unwind(|| forever(1)).unwrap_err());
+    let message =
+        panic.downcast_ref::<String>().map(String::as_str).or(panic.downcast_ref::<&str>().copied());
+    assert!(message.is_some_and(|message| message.contains("its own key")), "{message:?}");
+    assert!(forever_cache().is_empty(), "nothing is stored by a panicking body");
+}
+
+#[test]
 fn the_signature_is_unchanged_for_callers() {
     /// Doubles.
     #[ptr_cached]
