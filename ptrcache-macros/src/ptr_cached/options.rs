@@ -5,7 +5,6 @@ use proc_macro2::TokenStream;
 use std::time::Duration;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, Path, Token, UnOp};
 
 /// What `exp` says.
@@ -48,6 +47,7 @@ impl Options {
     pub(crate) fn parse(args: TokenStream) -> Result<Options, syn::Error> {
         let mut options = Options::default();
         let mut errors = Errors::default();
+        let mut seen = Vec::new();
         let parser = |input: ParseStream<'_>| {
             while !input.is_empty() {
                 let name = input.call(Ident::parse_any)?;
@@ -58,7 +58,15 @@ impl Options {
                     ));
                 };
                 let value: Expr = input.parse()?;
-                options.set(&name, &value, &mut errors);
+                if seen.contains(&name) {
+                    errors.push(syn::Error::new(
+                        name.span(),
+                        format!("duplicate option `{name}`; give each option once (remove this one)"),
+                    ));
+                } else {
+                    options.set(&name, &value, &mut errors);
+                    seen.push(name);
+                }
                 if input.is_empty() {
                     break;
                 }
@@ -72,49 +80,39 @@ impl Options {
         errors.finish().map(|()| options)
     }
 
+    /// Sets the option `name` (its first use) to `value`.
     fn set(&mut self, name: &Ident, value: &Expr, errors: &mut Errors) {
-        let first_use = match name.to_string().as_str() {
-            "exp" => set_once(&mut self.exp, parse_exp(value), errors),
-            "max_entries" => set_once(&mut self.max_entries, parse_max_entries(value), errors),
-            "cache" => set_once(&mut self.cache, parse_cache(value), errors),
-            "crate" => set_once(&mut self.krate, parse_crate(value), errors),
+        match name.to_string().as_str() {
+            "exp" => store(&mut self.exp, parse_exp(value), errors),
+            "max_entries" => store(&mut self.max_entries, parse_max_entries(value), errors),
+            "cache" => store(&mut self.cache, parse_cache(value), errors),
+            "crate" => store(&mut self.krate, parse_crate(value), errors),
             other => {
                 let message = match RENAMED.iter().find(|(old, _)| *old == other) {
                     Some((_, new)) => format!("unknown option `{other}`; write `{new} = ..` instead"),
                     None => format!("unknown option `{other}`; {VALID}"),
                 };
                 errors.push(syn::Error::new(name.span(), message));
-                true
             }
-        };
-        if !first_use {
-            errors.push(syn::Error::new(
-                name.span(),
-                format!("duplicate option `{name}`; give each option once (remove this one)"),
-            ));
         }
     }
 }
 
-/// Stores a parsed value unless one is already there; `false` for a second use.
-fn set_once<T>(slot: &mut Option<T>, parsed: Result<T, syn::Error>, errors: &mut Errors) -> bool {
-    if slot.is_some() {
-        return false;
-    }
+fn store<T>(slot: &mut Option<T>, parsed: Result<T, syn::Error>, errors: &mut Errors) {
     match parsed {
         Ok(value) => *slot = Some(value),
         Err(error) => errors.push(error),
     }
-    true
 }
 
-fn valid_for(name: &str) -> String {
+/// What to write for an option given without a value.
+fn valid_for(name: &str) -> &'static str {
     match name {
-        "exp" => "for example `exp = 60` or `exp = \"500ms\"`".to_owned(),
-        "max_entries" => "for example `max_entries = 1000`".to_owned(),
-        "cache" => "for example `cache = my_cache`".to_owned(),
-        "crate" => "for example `crate = ::ptrcache`".to_owned(),
-        _ => VALID.to_owned(),
+        "exp" => "for example `exp = 60` or `exp = \"500ms\"`",
+        "max_entries" => "for example `max_entries = 1000`",
+        "cache" => "for example `cache = my_cache`",
+        "crate" => "for example `crate = ::ptrcache`",
+        _ => VALID,
     }
 }
 
@@ -129,17 +127,17 @@ fn parse_exp(value: &Expr) -> Result<Exp, syn::Error> {
                 Ok(0) => Ok(Exp::After(Duration::ZERO)),
                 _ => Ok(Exp::Never),
             },
-            _ => Err(syn::Error::new(value.span(), format!("bad `exp` value; {EXP_FORMS}"))),
+            _ => Err(syn::Error::new_spanned(value, format!("bad `exp` value; {EXP_FORMS}"))),
         },
         Expr::Lit(ExprLit { lit: Lit::Str(text), .. }) => parse_duration(&text.value())
             .map(Exp::After)
             .ok_or_else(|| syn::Error::new(text.span(), format!("bad `exp` value; {EXP_FORMS}"))),
-        _ => Err(syn::Error::new(value.span(), format!("bad `exp` value; {EXP_FORMS}"))),
+        _ => Err(syn::Error::new_spanned(value, format!("bad `exp` value; {EXP_FORMS}"))),
     }
 }
 
 fn too_large(value: &Expr) -> syn::Error {
-    syn::Error::new(value.span(), "`exp` is too large; write `exp = -1` for values that never expire")
+    syn::Error::new_spanned(value, "`exp` is too large; write `exp = -1` for values that never expire")
 }
 
 /// `"500ms"`, `"30s"`, `"10m"`, `"3h"`, `"1d"` (a space before the unit is allowed).
@@ -164,8 +162,8 @@ fn parse_max_entries(value: &Expr) -> Result<u64, syn::Error> {
     {
         return Ok(max);
     }
-    Err(syn::Error::new(
-        value.span(),
+    Err(syn::Error::new_spanned(
+        value,
         "bad `max_entries` value; write a whole number of entries, like `max_entries = 1000`",
     ))
 }
@@ -178,8 +176,8 @@ fn parse_cache(value: &Expr) -> Result<Ident, syn::Error> {
     {
         return Ok(ident.clone());
     }
-    Err(syn::Error::new(
-        value.span(),
+    Err(syn::Error::new_spanned(
+        value,
         "bad `cache` value; write the name of the accessor function, like `cache = summoner_cache`",
     ))
 }
@@ -191,8 +189,8 @@ fn parse_crate(value: &Expr) -> Result<Path, syn::Error> {
             text.span(),
             format!("bad `crate` value; write the path without quotes: `crate = {}`", text.value()),
         )),
-        _ => Err(syn::Error::new(
-            value.span(),
+        _ => Err(syn::Error::new_spanned(
+            value,
             "bad `crate` value; write the path to the ptrcache crate, like `crate = ::ptrcache`",
         )),
     }
@@ -201,6 +199,47 @@ fn parse_crate(value: &Expr) -> Result<Path, syn::Error> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quote::quote;
+
+    fn messages(args: TokenStream) -> Vec<String> {
+        Options::parse(args)
+            .err()
+            .map_or_else(Vec::new, |error| error.into_iter().map(|e| e.to_string()).collect())
+    }
+
+    #[test]
+    fn every_option_is_read() {
+        let options =
+            Options::parse(quote!(exp = "1d", max_entries = 5_000, cache = store, crate = ::renamed))
+                .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(options.exp, Some(Exp::After(Duration::from_secs(86_400))));
+        assert_eq!(options.max_entries, Some(5_000));
+        assert_eq!(options.cache.map(|ident| ident.to_string()).as_deref(), Some("store"));
+        assert!(options.krate.is_some());
+    }
+
+    #[test]
+    fn whole_seconds_and_negative_for_never() {
+        let exp = |args| Options::parse(args).unwrap_or_else(|error| panic!("{error}")).exp;
+        assert_eq!(exp(quote!(exp = 60)), Some(Exp::After(Duration::from_secs(60))));
+        assert_eq!(exp(quote!(exp = -1)), Some(Exp::Never));
+        assert_eq!(exp(quote!(exp = -0)), Some(Exp::After(Duration::ZERO)));
+        assert_eq!(exp(quote!()), None);
+    }
+
+    #[test]
+    fn all_mistakes_are_reported_together() {
+        let found = messages(quote!(exp = "5 parsecs", exp = 60, ttl = 1, max_entries = -1, cache = "c"));
+        assert_eq!(found.len(), 5, "{found:#?}");
+        assert!(found[0].starts_with("bad `exp` value"));
+        assert!(
+            found[1].starts_with("duplicate option `exp`"),
+            "a repeat after a bad value is still a repeat"
+        );
+        assert!(found[2].contains("write `exp = ..` instead"));
+        assert!(found[3].starts_with("bad `max_entries` value"));
+        assert!(found[4].starts_with("bad `cache` value"));
+    }
 
     #[test]
     fn durations_with_units() {

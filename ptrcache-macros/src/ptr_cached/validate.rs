@@ -3,15 +3,14 @@
 
 use super::Errors;
 use super::model::{Function, Pass};
-use syn::spanned::Spanned;
 use syn::{GenericArgument, GenericParam, PathArguments, ReturnType, Type};
 
 pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
     let mut errors = Errors::default();
     let sig = &function.item.sig;
     if let Some(receiver) = function.receiver {
-        errors.push(syn::Error::new(
-            receiver.span(),
+        errors.push(syn::Error::new_spanned(
+            receiver,
             "#[ptr_cached] memoizes free functions, not methods: for a value computed once per \
              instance use `#[cached_property]`, or keep a `PtrCache` in a field and call its \
              `get_or_insert_with`",
@@ -25,8 +24,8 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
     }
     for param in &sig.generics.params {
         if !matches!(param, GenericParam::Lifetime(_)) {
-            errors.push(syn::Error::new(
-                param.span(),
+            errors.push(syn::Error::new_spanned(
+                param,
                 "#[ptr_cached] functions cannot be generic: one cache holds one key type and one \
                  value type; write a non-generic function for each type you need",
             ));
@@ -34,21 +33,21 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
     }
     for arg in &function.args {
         if arg.name.is_none() {
-            errors.push(syn::Error::new(
-                arg.pat.pat.span(),
+            errors.push(syn::Error::new_spanned(
+                &arg.pat.pat,
                 "#[ptr_cached] needs a plain name for each argument to build the cache key; \
                  write `name: Type` and destructure it in the body",
             ));
         }
         if let Some(impl_trait) = find_impl_trait(&arg.pat.ty) {
-            errors.push(syn::Error::new(
-                impl_trait.span(),
+            errors.push(syn::Error::new_spanned(
+                impl_trait,
                 "an `impl Trait` argument cannot be part of a cache key; take a concrete type \
                  (#[ptr_cached] functions cannot be generic)",
             ));
         } else if let Pass::Ref { mutable: true, .. } = arg.pass {
-            errors.push(syn::Error::new(
-                arg.pat.ty.span(),
+            errors.push(syn::Error::new_spanned(
+                &arg.pat.ty,
                 "a `&mut` argument cannot be part of a cache key: a cached call would skip the \
                  body's changes to it; take it by `&` or by value",
             ));
@@ -57,8 +56,8 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
     if let ReturnType::Type(_, ty) = &sig.output
         && let Some(impl_trait) = find_impl_trait(ty)
     {
-        errors.push(syn::Error::new(
-            impl_trait.span(),
+        errors.push(syn::Error::new_spanned(
+            impl_trait,
             "#[ptr_cached] keeps the return value in a static, so its type must be named; \
              return a concrete type instead of `impl Trait`",
         ));

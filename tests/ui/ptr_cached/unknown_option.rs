@@ -1,6 +1,6 @@
 use ptrcache::ptr_cached;
 
-#[ptr_cached(exp = 60, size = 10)]
+#[ptr_cached(exp = 60, shards = 16)]
 fn double(x: u32) -> u32 {
     x * 2
 }
