@@ -3,7 +3,7 @@
 
 use super::Errors;
 use super::model::{Function, Pass};
-use syn::{GenericArgument, GenericParam, PathArguments, ReturnType, Type};
+use syn::{GenericArgument, GenericParam, Lifetime, PathArguments, ReturnType, Type, TypePath};
 
 pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
     let mut errors = Errors::default();
@@ -39,7 +39,11 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
                  write `name: Type` and destructure it in the body",
             ));
         }
-        if let Some(impl_trait) = find_impl_trait(&arg.pat.ty) {
+        let owned = match arg.pass {
+            Pass::Ref { referent, .. } => referent,
+            Pass::Value(ty) => ty,
+        };
+        if let Some(impl_trait) = find_type(&arg.pat.ty, &|ty| matches!(ty, Type::ImplTrait(_))) {
             errors.push(syn::Error::new_spanned(
                 impl_trait,
                 "an `impl Trait` argument cannot be part of a cache key; take a concrete type \
@@ -51,38 +55,76 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
                 "a `&mut` argument cannot be part of a cache key: a cached call would skip the \
                  body's changes to it; take it by `&` or by value",
             ));
+        } else if let Some(borrow) = find_type(owned, &borrows) {
+            errors.push(syn::Error::new_spanned(
+                borrow,
+                "the cache key outlives the call, so it cannot hold this borrow; take an owned \
+                 type (`String` for `&str`, `Vec<T>` for `&[T]`) or a `'static` one",
+            ));
         }
     }
-    if let ReturnType::Type(_, ty) = &sig.output
-        && let Some(impl_trait) = find_impl_trait(ty)
-    {
-        errors.push(syn::Error::new_spanned(
-            impl_trait,
-            "#[ptr_cached] keeps the return value in a static, so its type must be named; \
-             return a concrete type instead of `impl Trait`",
-        ));
+    if let ReturnType::Type(_, ty) = &sig.output {
+        if let Some(impl_trait) = find_type(ty, &|ty| matches!(ty, Type::ImplTrait(_))) {
+            errors.push(syn::Error::new_spanned(
+                impl_trait,
+                "#[ptr_cached] keeps the return value in a static, so its type must be named; \
+                 return a concrete type instead of `impl Trait`",
+            ));
+        } else if let Some(borrow) = find_type(ty, &borrows) {
+            errors.push(syn::Error::new_spanned(
+                borrow,
+                "#[ptr_cached] keeps the return value beyond the call, so it cannot borrow; \
+                 return an owned type, an `Arc<T>`, or a `'static` borrow",
+            ));
+        }
     }
     errors.finish()
 }
 
-/// The first `impl Trait` anywhere in `ty`.
-fn find_impl_trait(ty: &Type) -> Option<&Type> {
-    match ty {
-        Type::ImplTrait(_) => Some(ty),
-        Type::Array(inner) => find_impl_trait(&inner.elem),
-        Type::Group(inner) => find_impl_trait(&inner.elem),
-        Type::Paren(inner) => find_impl_trait(&inner.elem),
-        Type::Ptr(inner) => find_impl_trait(&inner.elem),
-        Type::Reference(inner) => find_impl_trait(&inner.elem),
-        Type::Slice(inner) => find_impl_trait(&inner.elem),
-        Type::Tuple(tuple) => tuple.elems.iter().find_map(find_impl_trait),
-        Type::Path(path) => path.path.segments.iter().find_map(|segment| match &segment.arguments {
-            PathArguments::AngleBracketed(args) => args.args.iter().find_map(|arg| match arg {
-                GenericArgument::Type(ty) => find_impl_trait(ty),
-                _ => None,
-            }),
-            _ => None,
-        }),
-        _ => None,
+/// The first type in `ty` (itself included) that `is` picks.
+fn find_type<'t>(ty: &'t Type, is: &dyn Fn(&Type) -> bool) -> Option<&'t Type> {
+    if is(ty) {
+        return Some(ty);
     }
+    let inner: Vec<&Type> = match ty {
+        Type::Array(inner) => vec![&inner.elem],
+        Type::Group(inner) => vec![&inner.elem],
+        Type::Paren(inner) => vec![&inner.elem],
+        Type::Ptr(inner) => vec![&inner.elem],
+        Type::Reference(inner) => vec![&inner.elem],
+        Type::Slice(inner) => vec![&inner.elem],
+        Type::Tuple(tuple) => tuple.elems.iter().collect(),
+        Type::Path(path) => generic_args(path)
+            .filter_map(|arg| match arg {
+                GenericArgument::Type(ty) => Some(ty),
+                _ => None,
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+    inner.into_iter().find_map(|inner| find_type(inner, is))
+}
+
+/// A reference or a path with a lifetime argument, unless it is `'static`.
+fn borrows(ty: &Type) -> bool {
+    let short = |lifetime: &Lifetime| lifetime.ident != "static";
+    match ty {
+        Type::Reference(reference) => reference.lifetime.as_ref().is_none_or(short),
+        Type::Path(path) => {
+            generic_args(path).any(|arg| matches!(arg, GenericArgument::Lifetime(l) if short(l)))
+        }
+        _ => false,
+    }
+}
+
+/// The generic arguments of every segment of a path type.
+fn generic_args(path: &TypePath) -> impl Iterator<Item = &GenericArgument> {
+    path.path
+        .segments
+        .iter()
+        .flat_map(|segment| match &segment.arguments {
+            PathArguments::AngleBracketed(args) => Some(args.args.iter()),
+            _ => None,
+        })
+        .flatten()
 }
