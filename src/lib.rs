@@ -8,6 +8,7 @@ pub use ptrcache_macros::{cached_property, ptr_cached};
 pub use ptrcache_core::AsyncPropertyCell;
 pub use ptrcache_core::PropertyCell;
 
+mod memoize;
 mod property;
 
 /// What the macros' expansions use. Not public API: it may change in any release.
@@ -21,4 +22,8 @@ pub mod __private {
     #[cfg(feature = "async")]
     pub use ptrcache_core::AsyncPropertyCell;
     pub use ptrcache_core::PropertyCell;
+    // `#[ptr_cached]`
+    pub use crate::memoize::*;
+    pub use ptrcache_core::{Expiration, PtrCache};
+    pub use std::time::Duration;
 }

@@ -107,10 +107,7 @@ pub fn cached_property(args: TokenStream, item: TokenStream) -> TokenStream {
     cached_property::expand(args.into(), item.into()).into()
 }
 
-/// Memoizes a free function (sync or `async`) in a process-wide `PtrCache` keyed by its
-/// arguments.
-///
-/// See the `ptrcache` crate for the documentation.
+#[doc = include_str!("ptr_cached/docs.md")]
 #[proc_macro_attribute]
 pub fn ptr_cached(args: TokenStream, item: TokenStream) -> TokenStream {
     ptr_cached::expand(args.into(), item.into()).into()

@@ -10,6 +10,10 @@ mod cached_property_hygiene;
 mod expiry;
 mod failure;
 mod pointer;
+mod ptr_cached;
+#[cfg(feature = "async")]
+mod ptr_cached_async;
+mod ptr_cached_hygiene;
 mod send_sync;
 mod single_flight;
 mod stats;
