@@ -59,6 +59,7 @@
 //! | feature | default | enables | costs |
 //! | --- | --- | --- | --- |
 //! | `async` | yes | `aget`, `aget_with`, `try_aget_with`, `AsyncPropertyCell` | `tokio` with only its `sync` feature |
+//! | `mock-clock` | no | **test-only**: a hidden `advance_mock_clock(Duration)` that moves the clock of every cache in the process forward | an atomic load per clock read |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -80,6 +81,9 @@ mod aget;
 
 pub use builder::Builder;
 pub use cache::PtrCache;
+#[cfg(feature = "mock-clock")]
+#[doc(hidden)]
+pub use clock::advance_mock_clock;
 pub use expiration::Expiration;
 #[cfg(feature = "async")]
 pub use property::AsyncPropertyCell;
