@@ -6,7 +6,7 @@ use crate::PtrCache;
 use crate::clock;
 use crate::flight::{Flight, Guard, Join, Land};
 use crate::stats::Counters;
-use crate::store::{Pending, is_live};
+use crate::store::is_live;
 use crate::sync::{Arc as SyncArc, ThreadId, current_thread};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
@@ -114,7 +114,6 @@ where
         sync_leader: Option<ThreadId>,
         count: bool,
     ) -> Join<V, Leader<'_, K, V, S>, K> {
-        let hasher = self.hasher_fn();
         let shard = self.shard(hash);
         let joined = shard.write(|store, counters, trash| {
             if let Some(node) = store.get(hash, &key) {
@@ -133,7 +132,7 @@ where
                 return Join::Wait(SyncArc::clone(flight), key);
             }
             let flight = SyncArc::new(Flight::new(sync_leader));
-            store.add_pending(hash, Pending { key, flight: SyncArc::clone(&flight) }, &hasher);
+            store.add_pending(hash, key, SyncArc::clone(&flight));
             Join::Lead(flight)
         });
         match joined {
@@ -155,10 +154,9 @@ where
     fn land(&self, hash: u64, flight: &SyncArc<Flight<V>>, value: Arc<V>) {
         let now = clock::now();
         let deadline = clock::deadline(now, self.expiration());
-        let hasher = self.hasher_fn();
         self.shard(hash).write(|store, counters, trash| {
             let Some(key) = store.take_pending(hash, flight) else { return };
-            if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
+            if store.insert(hash, key, value, deadline, now, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
         });

@@ -9,6 +9,7 @@ mod cached_property_async;
 mod cached_property_hygiene;
 mod expiry;
 mod failure;
+mod hostile;
 mod pointer;
 mod send_sync;
 mod single_flight;
