@@ -302,6 +302,9 @@ impl<K, V> Store<K, V> {
         self.policy = Policy::new(self.slab.capacity);
         self.sweep_hand = 0;
         self.slab.free = Vec::new();
+        // Initializations still running stay recorded; the room left by past ones is freed, so
+        // that a cleared cache is back to an empty one's footprint.
+        self.pending.shrink_to(0, |pending| pending.hash);
         std::mem::take(&mut self.slab.nodes)
     }
 
