@@ -14,5 +14,6 @@ mod pointer;
 mod send_sync;
 mod single_flight;
 mod stats;
+mod stress;
 #[allow(dead_code, reason = "helpers used by some modules only")]
 mod util;
