@@ -322,10 +322,11 @@ where
     /// assert!(cache.is_empty());
     /// ```
     pub fn clear(&self) {
-        for shard in self.shards.iter() {
-            let removed = shard.write(|store, _, _| store.clear());
-            drop(removed);
-        }
+        // Every shard is emptied before any value is dropped: a `Drop` that panics cannot stop
+        // the clear halfway.
+        let removed: Vec<_> =
+            self.shards.iter().map(|shard| shard.write(|store, _, _| store.clear())).collect();
+        drop(removed);
     }
 
     /// Removes every expired entry now and returns how many there were.
