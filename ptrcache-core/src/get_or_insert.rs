@@ -116,20 +116,26 @@ where
     ) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
         let joined = shard.write(|store, counters, trash| {
-            if let Some(node) = store.get(hash, &key) {
-                if is_live(node) {
+            let expired = match store.get(hash, &key) {
+                Some(node) if is_live(node) => {
                     node.touch();
                     Counters::add(&counters.hits, u64::from(count));
                     return Join::Hit(Arc::clone(&node.value));
                 }
+                found => found.is_some(),
+            };
+            // Looked up before anything changes: comparing keys runs the user's `Eq`, which may
+            // panic, and must then leave the store (and the shard's `len`) as it was.
+            let pending = store.pending(hash, &key).map(SyncArc::clone);
+            if expired {
                 let (old_key, old_value, _) =
                     store.remove(hash, &key).expect("entry found under the same lock");
                 Counters::add(&counters.expirations, 1);
                 trash.push(old_key, old_value);
             }
             Counters::add(&counters.misses, u64::from(count));
-            if let Some(flight) = store.pending(hash, &key) {
-                return Join::Wait(SyncArc::clone(flight), key);
+            if let Some(flight) = pending {
+                return Join::Wait(flight, key);
             }
             let flight = SyncArc::new(Flight::new(sync_leader));
             store.add_pending(hash, key, SyncArc::clone(&flight));

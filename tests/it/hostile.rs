@@ -8,7 +8,7 @@ use ptrcache::PtrCache;
 use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 /// When a [`Touchy`] key's `Hash` or `Eq` panics.
@@ -20,18 +20,27 @@ struct Trap {
     hash_every: AtomicU64,
     /// Every `eq_every`-th comparison panics (0: never).
     eq_every: AtomicU64,
+    /// Every key hashes alike, so lookups compare keys (and pending initializations) more.
+    collide: AtomicBool,
+    /// Comparing the key with this id to any other key panics (`u64::MAX`: none).
+    eq_id: AtomicU64,
     calls: AtomicU64,
 }
 
 impl Trap {
     fn new() -> Arc<Trap> {
-        Arc::new(Trap { hash_id: AtomicU64::new(u64::MAX), ..Trap::default() })
+        Arc::new(Trap {
+            hash_id: AtomicU64::new(u64::MAX),
+            eq_id: AtomicU64::new(u64::MAX),
+            ..Trap::default()
+        })
     }
 
     fn disarm(&self) {
         self.hash_id.store(u64::MAX, Ordering::SeqCst);
         self.hash_every.store(0, Ordering::SeqCst);
         self.eq_every.store(0, Ordering::SeqCst);
+        self.eq_id.store(u64::MAX, Ordering::SeqCst);
     }
 
     fn tick(&self, every: &AtomicU64) -> bool {
@@ -52,13 +61,18 @@ impl Hash for Touchy {
         if self.trap.hash_id.load(Ordering::SeqCst) == self.id || self.trap.tick(&self.trap.hash_every) {
             panic!("hostile Hash");
         }
-        self.id.hash(state);
+        if !self.trap.collide.load(Ordering::SeqCst) {
+            self.id.hash(state);
+        }
     }
 }
 
 impl PartialEq for Touchy {
     fn eq(&self, other: &Self) -> bool {
-        if self.trap.tick(&self.trap.eq_every) {
+        let eq_id = self.trap.eq_id.load(Ordering::SeqCst);
+        if self.trap.tick(&self.trap.eq_every)
+            || (self.id != other.id && (eq_id == self.id || eq_id == other.id))
+        {
             panic!("hostile Eq");
         }
         self.id == other.id
@@ -87,6 +101,43 @@ fn a_key_whose_hash_panics_during_an_eviction_leaves_the_cache_consistent() {
     assert_consistent(&cache);
 }
 
+#[test]
+fn a_key_whose_eq_panics_while_a_get_or_insert_meets_an_expired_entry_leaves_len_exact() {
+    within(Duration::from_secs(20), || {
+        let trap = Trap::new();
+        trap.collide.store(true, Ordering::SeqCst);
+        let key = |id| Touchy { id, trap: Arc::clone(&trap) };
+        let cache = PtrCache::<Touchy, u64>::builder().max_entries(8).never_expire().build();
+        let (started, release) = (std::sync::Barrier::new(2), std::sync::Barrier::new(2));
+        std::thread::scope(|s| {
+            // Key 1's initialization stays pending on another thread.
+            s.spawn(|| {
+                cache.get_or_insert_with(key(1), || {
+                    started.wait();
+                    release.wait();
+                    1
+                })
+            });
+            started.wait();
+            cache.set_exp(key(2), 2, Duration::from_nanos(1));
+            std::thread::sleep(Duration::from_millis(1));
+            // Key 2's call meets its expired entry and key 1's pending initialization (same
+            // hash); comparing the two keys panics.
+            trap.eq_id.store(1, Ordering::SeqCst);
+            let result = catch_unwind(AssertUnwindSafe(|| cache.get_or_insert_with(key(2), || 3)));
+            trap.disarm();
+            assert!(result.is_err());
+            // `len()` as the call left it, before a write to the shard could correct it.
+            let len = cache.len();
+            let stored = cache.purge_expired() + cache.entries().len();
+            release.wait();
+            assert_eq!(len, stored, "len() was not what is stored");
+        });
+        assert_consistent(&cache);
+        assert_eq!(*cache.get_or_insert_with(key(2), || 4), 4);
+    });
+}
+
 /// A small deterministic generator (splitmix64), so that failures reproduce.
 fn random(seed: u64) -> impl FnMut() -> u64 {
     let mut state = seed;
@@ -100,28 +151,47 @@ fn random(seed: u64) -> impl FnMut() -> u64 {
 }
 
 /// Churns a cache with keys whose `Hash` (or `Eq`) panics every few calls, wherever that
-/// lands: at a call's entry, in a table's growth or in-place rehash, in an eviction or a sweep.
-/// After every call the cache must be consistent, and at the end every value is dropped once.
-fn churn_with_panicking_keys(arm: impl Fn(&Trap)) {
+/// lands: at a call's entry, in a table's growth or in-place rehash, in an eviction or a sweep,
+/// while an initializer runs (they use the cache for other keys), with values that expire at
+/// once or never. After every call the cache must be consistent (`len()` too, before anything
+/// else corrects it), and at the end every value is dropped once.
+fn churn_with_panicking_keys(collide: bool, arm: impl Fn(&Trap)) {
     let trap = Trap::new();
+    trap.collide.store(collide, Ordering::SeqCst);
     let key = |id| Touchy { id, trap: Arc::clone(&trap) };
     let drops = Arc::new(AtomicUsize::new(0));
     let created = AtomicUsize::new(0);
     let cache = PtrCache::<Touchy, DropCounted>::builder().max_entries(48).never_expire().build();
+    let make = |id| {
+        created.fetch_add(1, Ordering::SeqCst);
+        DropCounted::new(id, &drops)
+    };
     let mut next = random(3);
     let mut panics = 0;
     for _ in 0..6_000 {
         let id = next() % 160;
         arm(&trap);
-        let result = catch_unwind(AssertUnwindSafe(|| match next() % 5 {
-            0 | 1 => {
-                created.fetch_add(1, Ordering::SeqCst);
-                drop(cache.set(key(id), DropCounted::new(id, &drops)));
-            }
+        let roll = next();
+        let result = catch_unwind(AssertUnwindSafe(|| match roll % 6 {
+            0 => drop(cache.set(key(id), make(id))),
+            // Stored, and expired a nanosecond later.
+            1 => drop(cache.set_exp(key(id), make(id), Duration::from_nanos(1))),
             2 => {
+                let value = cache.get_or_insert_with(key(id), || make(id));
+                assert_eq!(value.id, id, "a value under another key");
+            }
+            5 => {
+                // An initializer that looks up, and initializes, other keys while its own
+                // initialization is pending.
                 let value = cache.get_or_insert_with(key(id), || {
-                    created.fetch_add(1, Ordering::SeqCst);
-                    DropCounted::new(id, &drops)
+                    let other = (id + 1 + (roll >> 8) % 4) % 160;
+                    if roll >> 16 & 1 == 0 {
+                        // Met expired by the call below, while this key's initialization is pending.
+                        drop(cache.set_exp(key(other), make(other), Duration::from_nanos(1)));
+                    }
+                    let nested = cache.get_or_insert_with(key(other), || make(other));
+                    assert_eq!(nested.id, other, "a value under another key");
+                    make(id)
                 });
                 assert_eq!(value.id, id, "a value under another key");
             }
@@ -138,6 +208,10 @@ fn churn_with_panicking_keys(arm: impl Fn(&Trap)) {
             assert!(message.starts_with("hostile"), "the cache itself panicked: {message:?}");
             panics += 1;
         }
+        // `len()` as the call left it, before a write to its shard could correct it.
+        let len = cache.len();
+        let purged = cache.purge_expired();
+        assert_eq!(len, purged + cache.entries().len(), "len() was not what is stored");
         assert_consistent(&cache);
     }
     assert!(panics > 100, "the trap hardly fired ({panics} panics)");
@@ -151,12 +225,17 @@ fn churn_with_panicking_keys(arm: impl Fn(&Trap)) {
 
 #[test]
 fn keys_whose_hash_panics_anywhere_never_corrupt_the_cache() {
-    churn_with_panicking_keys(|trap| trap.hash_every.store(23, Ordering::SeqCst));
+    churn_with_panicking_keys(false, |trap| trap.hash_every.store(23, Ordering::SeqCst));
 }
 
 #[test]
 fn keys_whose_eq_panics_anywhere_never_corrupt_the_cache() {
-    churn_with_panicking_keys(|trap| trap.eq_every.store(7, Ordering::SeqCst));
+    churn_with_panicking_keys(false, |trap| trap.eq_every.store(7, Ordering::SeqCst));
+}
+
+#[test]
+fn colliding_keys_whose_eq_panics_anywhere_never_corrupt_the_cache() {
+    churn_with_panicking_keys(true, |trap| trap.eq_every.store(13, Ordering::SeqCst));
 }
 
 /// A key whose every value hashes alike.
