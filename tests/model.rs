@@ -12,8 +12,8 @@
 //! choice was allowed (one live victim at most, only when a new key enters a full shard).
 //!
 //! `PROPTEST_CASES=5000 cargo test --test model` searches longer. A failing case shrinks, and
-//! proptest saves its seed under `tests/proptest-regressions/`; keep the file, and name the
-//! case as a test of its own below.
+//! proptest saves its seed in `tests/model.proptest-regressions` (replayed first on every run);
+//! commit that file, and write the shrunk case out as a named test below.
 
 use proptest::prelude::*;
 use ptrcache::{Expiration, PtrCache};

@@ -8,7 +8,8 @@
 //! cargo test --release --test soak -- --ignored --nocapture
 //! ```
 //!
-//! It runs 40 million operations on 2 threads and prints the figures. Its own binary: a
+//! It runs 40 million operations on 2 threads and prints the figures (`SOAK_SAMPLES=1` also
+//! prints the live heap and `len()` after each round). Its own binary: a
 //! `#[global_allocator]` applies to a whole binary. Run the two tests one at a time
 //! (`--ignored`, not `--include-ignored`; they also take [`ALONE`]): the harness's own threads
 //! would blur the exact measurements.
