@@ -143,10 +143,6 @@ where
         &self.shards[(hash >> 32) as usize & (self.shards.len() - 1)]
     }
 
-    pub(crate) fn hasher_fn(&self) -> impl Fn(&K) -> u64 + '_ {
-        move |key| self.hash(key)
-    }
-
     /// The live value for `key`, counting a hit, or `None` (without counting a miss).
     #[inline]
     pub(crate) fn lookup<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Option<Arc<V>>
@@ -281,9 +277,8 @@ where
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
         let now = clock::now();
         let deadline = clock::deadline(now, expiration);
-        let hasher = self.hasher_fn();
         self.shard(hash).write(|store, counters, trash| {
-            if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
+            if store.insert(hash, key, value, deadline, now, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
         });
@@ -327,10 +322,11 @@ where
     /// assert!(cache.is_empty());
     /// ```
     pub fn clear(&self) {
-        for shard in self.shards.iter() {
-            let removed = shard.write(|store, _, _| store.clear());
-            drop(removed);
-        }
+        // Every shard is emptied before any value is dropped: a `Drop` that panics cannot stop
+        // the clear halfway.
+        let removed: Vec<_> =
+            self.shards.iter().map(|shard| shard.write(|store, _, _| store.clear())).collect();
+        drop(removed);
     }
 
     /// Removes every expired entry now and returns how many there were.
@@ -350,12 +346,11 @@ where
     /// ```
     pub fn purge_expired(&self) -> usize {
         let now = clock::now();
-        let hasher = self.hasher_fn();
         self.shards
             .iter()
             .map(|shard| {
                 shard.write(|store, counters, trash| {
-                    let purged = store.purge(now, &hasher, trash);
+                    let purged = store.purge(now, trash);
                     Counters::add(&counters.expirations, purged as u64);
                     purged
                 })

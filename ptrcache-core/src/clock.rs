@@ -9,6 +9,10 @@
 //! expired early, while the common case stays cheap.
 //!
 //! On other platforms, or if the coarse clock is too coarse, every check is precise.
+//!
+//! With the test-only `mock-clock` feature, every read (coarse and precise alike, so the two
+//! stay consistent) adds a process-global offset that [`advance_mock_clock`] moves forward, so
+//! tests can cross deadlines without sleeping.
 
 /// A point on the monotonic clock, in nanoseconds.
 pub(crate) type Nanos = u64;
@@ -21,7 +25,7 @@ const COARSE_WINDOW_NANOS: Nanos = 10_000_000;
 
 /// The precise time.
 pub(crate) fn now() -> Nanos {
-    imp::precise()
+    mock::shift(imp::precise())
 }
 
 /// Whether an entry with `deadline` has expired: exact, and cheap unless the deadline is near.
@@ -30,7 +34,7 @@ pub(crate) fn is_expired(deadline: Nanos) -> bool {
     if deadline == NEVER {
         return false;
     }
-    match imp::coarse() {
+    match imp::coarse().map(mock::shift) {
         Some(coarse) if coarse.saturating_add(COARSE_WINDOW_NANOS) < deadline => false,
         _ => now() >= deadline,
     }
@@ -45,6 +49,42 @@ pub(crate) fn deadline(now: Nanos, expiration: crate::Expiration) -> Nanos {
             .and_then(|nanos| now.checked_add(nanos))
             .filter(|&deadline| deadline != NEVER)
             .unwrap_or(NEVER),
+    }
+}
+
+/// Moves the clock of every cache in the process forward by `by` (test-only `mock-clock`
+/// feature). Time never goes back; real time keeps passing as well.
+#[cfg(feature = "mock-clock")]
+#[doc(hidden)]
+pub fn advance_mock_clock(by: std::time::Duration) {
+    let nanos = u64::try_from(by.as_nanos()).unwrap_or(u64::MAX);
+    // `fetch_update` saturates instead of wrapping, so a huge advance cannot send time back.
+    let _ = mock::OFFSET.fetch_update(
+        std::sync::atomic::Ordering::SeqCst,
+        std::sync::atomic::Ordering::SeqCst,
+        |offset| Some(offset.saturating_add(nanos)),
+    );
+}
+
+/// The test clock's offset: zero and free without the `mock-clock` feature.
+mod mock {
+    use super::Nanos;
+
+    /// Nanoseconds added to every clock read. A plain std atomic even under loom: it is
+    /// process-global test scaffolding, not part of the protocol being model-checked.
+    #[cfg(feature = "mock-clock")]
+    pub(super) static OFFSET: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+    #[cfg(feature = "mock-clock")]
+    #[inline]
+    pub(super) fn shift(time: Nanos) -> Nanos {
+        time.saturating_add(OFFSET.load(std::sync::atomic::Ordering::SeqCst))
+    }
+
+    #[cfg(not(feature = "mock-clock"))]
+    #[inline(always)]
+    pub(super) fn shift(time: Nanos) -> Nanos {
+        time
     }
 }
 

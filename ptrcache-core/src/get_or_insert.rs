@@ -111,31 +111,35 @@ where
     /// If the key's synchronous initializer runs on this very thread (it would wait for itself).
     #[cold]
     pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
-        let hasher = self.hasher_fn();
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread().id();
         let joined = shard.write(|store, counters, trash| {
-            if let Some(node) = store.get(hash, &key) {
-                if is_live(node) {
+            let expired = match store.get(hash, &key) {
+                Some(node) if is_live(node) => {
                     node.touch();
                     Counters::add(&counters.hits, u64::from(count));
                     return Ok(Join::Hit(Arc::clone(&node.value)));
                 }
+                found => found.is_some(),
+            };
+            // Looked up before anything changes: comparing keys runs the user's `Eq`, which may
+            // panic, and must then leave the store (and the shard's `len`) as it was.
+            let waiting = store
+                .pending_mut(hash, &key)
+                .map(|pending| (pending.sync_leader == Some(thread), pending.flight()));
+            if expired {
                 let (old_key, old_value, _) =
                     store.remove(hash, &key).expect("entry found under the same lock");
                 Counters::add(&counters.expirations, 1);
                 trash.push(old_key, old_value);
             }
             Counters::add(&counters.misses, u64::from(count));
-            if let Some(pending) = store.pending_mut(hash, &key) {
-                if pending.sync_leader == Some(thread) {
-                    // Panic after unlocking (and after dropping the key).
-                    return Err(key);
-                }
-                return Ok(Join::Wait(pending.flight(), key));
+            match waiting {
+                // Panic after unlocking (and after dropping the key).
+                Some((true, _)) => Err(key),
+                Some((false, flight)) => Ok(Join::Wait(flight, key)),
+                None => Ok(Join::Lead(store.add_pending(hash, key, sync.then_some(thread)))),
             }
-            let id = store.add_pending(hash, key, sync.then_some(thread), &hasher);
-            Ok(Join::Lead(id))
         });
         match joined {
             Ok(Join::Hit(value)) => Join::Hit(value),
@@ -157,7 +161,6 @@ where
     fn land(&self, hash: u64, id: u64, value: Arc<V>) {
         let now = clock::now();
         let deadline = clock::deadline(now, self.expiration());
-        let hasher = self.hasher_fn();
         // Declared first, dropped last: wakes the waiters after the lock is released, with the
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
@@ -165,7 +168,7 @@ where
         self.shard(hash).write(|store, counters, trash| {
             let Some((key, flight)) = store.take_pending(hash, id) else { return };
             release.flight = flight;
-            if store.insert(hash, key, value, deadline, now, &hasher, counters, trash) {
+            if store.insert(hash, key, value, deadline, now, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
         });

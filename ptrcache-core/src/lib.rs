@@ -49,16 +49,106 @@
 //!
 //! # Hashing and HashDoS
 //!
-//! The default hasher, [`RandomState`], is [foldhash](https://docs.rs/foldhash)'s, seeded at
-//! random for each cache: about twice as fast as std's SipHash on the hit path. It resists
-//! casual collision attacks but makes no cryptographic promise; for keys chosen by an attacker,
-//! build the cache with `.hasher(std::collections::hash_map::RandomState::new())`.
+//! The default hasher, [`RandomState`], is [foldhash](https://docs.rs/foldhash)'s: 2-3 times
+//! faster than std's SipHash on the hit path. Each cache gets its own seed, mixed from a
+//! per-process seed (addresses under ASLR and the time at start-up) and a per-cache one (the
+//! stack address and a per-thread counter); none of it comes from the operating system's random
+//! source. foldhash calls itself "minimally DoS-resistant": no fixed list of keys collides in
+//! every process, but it makes no promise against an attacker who can watch the program (timing)
+//! and adapt. For keys an attacker chooses, build the cache with std's SipHash-1-3, seeded from
+//! the OS: `.hasher(std::collections::hash_map::RandomState::new())`. The bound limits the
+//! damage of collisions anyway: colliding keys all land in one shard and share its part of the
+//! bound, so a call scans at most that many keys (see [Hostile inputs](#hostile-inputs)).
+//!
+//! # Hostile inputs
+//!
+//! What the cache does with inputs that misbehave. In every case it stays consistent (the bound,
+//! `len()`, the entries and the single flight agree) and keeps working afterwards; each line is
+//! checked by `tests/it/hostile.rs` in the repository.
+//!
+//! - **Keys that all collide** (a constant `Hash`, or a flood against the hasher): still
+//!   correct, only slower. They all land in one shard, so together they get that shard's share
+//!   of `max_entries` (`max_entries` divided by the number of shards, 1 to 256), and a call
+//!   scans at most that many keys.
+//! - **A key whose `Hash` or `Eq` panics**: the panic reaches the caller whose call ran it, and
+//!   that call has no effect, as if it had not been made (a get-or-insert call whose value could
+//!   not be stored behaves as a failed initializer: nothing stored, waiters retry). The cache
+//!   calls `Hash` only outside its locks (each entry keeps its hash, so growing a table and
+//!   evicting never rehash keys), and `Eq` only before it changes anything.
+//! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
+//!   finished its work on that shard, so the panic reaches the caller of the call that released
+//!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and
+//!   the cache is consistent. `clear` still empties every shard; `purge_expired` may stop before
+//!   the shards it had not reached (a later call releases them). If one call releases two such
+//!   values, the second panics while the first unwinds and Rust aborts the process, as it does
+//!   when a `Vec` drops them.
+//! - **Huge and zero durations**: an expiration that would overflow the clock
+//!   (`Duration::MAX`, `Expiration::from_secs(i64::MAX)`) means never; `Duration::ZERO` (or 1 ns)
+//!   expires at once: the call returns the value and the cache does not keep it.
+//! - **`max_entries(usize::MAX)`**: nothing of that size is allocated; a cache allocates its
+//!   shards (at most 256, a few cache lines each) up front, and storage grows with the entries.
+//! - **Initializers that call back into the cache**: for other keys, they may do anything (no
+//!   lock is held while an initializer runs), also in the same shard. An initializer that stores
+//!   or removes its own key with `set`, `remove` or `clear` is overruled: its return value is
+//!   stored last. A synchronous initializer that asks for its own key on the same thread panics
+//!   with a clear message instead of deadlocking (the cache is not poisoned; the next call runs
+//!   a new initializer). An async initializer that awaits its own key waits forever, like a
+//!   future that awaits itself; cancelling it (a timeout) leaves no trace. Blocking on its own
+//!   key with a synchronous call from inside an async initializer blocks the thread that runs
+//!   it, like any blocking call in async code: don't.
+//!
+//! # Guarantees
+//!
+//! Each promise, and the tests that check it (in the repository: `tests/it/` is the `it` test
+//! binary, `tests/model.rs` the model-based property tests on a mock clock, `tests/soak.rs` the
+//! memory soak, `ptrcache-core/tests/loom.rs` the loom model checks).
+//!
+//! - **Pointer semantics**: two `get`s of an entry return the same `Arc`; `set` of an `Arc`
+//!   stores that very pointer. `pointer::repeated_gets_return_the_same_pointer`,
+//!   `pointer::set_of_an_arc_stores_that_very_pointer`.
+//! - **Bound**: `len() <= max_entries()` after every call, for bounds 0 to 4 and sharded ones,
+//!   from many threads. `bound::the_bound_holds_after_every_call_for_small_and_large_bounds`,
+//!   `bound::the_bound_holds_from_many_threads_at_once`, `model::tiny_caches_follow_the_model`,
+//!   `model::a_sharded_cache_follows_the_model`, `stress::*`.
+//! - **Release**: what is evicted, replaced, removed or cleared is released before the call
+//!   returns; every value is dropped exactly once.
+//!   `bound::evicted_replaced_and_removed_values_are_released_before_the_call_returns`,
+//!   `model::*` (a drop log, every step), `stress::*`.
+//! - **A set is kept**: `bound::a_value_just_stored_is_kept`, `model::*`.
+//! - **Expiry**: no call returns a value past its deadline; expired values do not pile up.
+//!   `expiry::no_call_returns_a_value_past_its_deadline`,
+//!   `expiry::expired_values_are_released_by_normal_traffic_far_below_the_bound`, `model::*`,
+//!   `stress::*` (stale checks).
+//! - **Single flight**: one initializer per missing key; the others wait and share its pointer.
+//!   `single_flight::concurrent_callers_run_the_initializer_once_and_share_the_pointer`,
+//!   `aget::a_thread_and_a_task_share_one_initializer`,
+//!   `loom::two_threads_racing_to_initialize_run_one_init_and_share_the_value`, `stress::*`
+//!   (never two initializers of a key at once).
+//! - **Failure**: a panicking, failing or cancelled initializer stores nothing, leaves no waiter
+//!   stuck, and never poisons the cache. `failure::a_waiter_takes_over_when_the_leader_panics`,
+//!   `failure::waiters_retry_after_an_err_and_one_of_them_succeeds`,
+//!   `aget::a_cancelled_leader_stores_nothing_and_a_waiter_takes_over`,
+//!   `loom::a_panicking_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own`,
+//!   `loom::a_failing_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own`,
+//!   `stress::tasks_and_threads_with_cancelled_initializers_leave_no_waiter_stuck`.
+//! - **Races**: `remove`/`set` during an initialization and eviction during a `get` leave a
+//!   consistent cache. `loom::remove_and_set_racing_with_an_initialization_leave_a_consistent_cache`,
+//!   `loom::eviction_racing_with_a_get_of_the_evicted_key_returns_the_value_or_nothing`.
+//! - **Stats add up**: `stats::stats_count_each_kind_of_event`,
+//!   `stats::stats_are_exact_under_concurrency`, `model::*` (exact after every step).
+//! - **Thread safety**: `send_sync::ptr_cache_is_send_and_sync_when_its_types_are`.
+//! - **Memory**: flat under churn, back to the empty footprint after `clear()`, nothing
+//!   allocated up front for a huge bound.
+//!   `soak::the_heap_stays_bounded_and_flat_and_clear_returns_it_to_the_empty_footprint` (and the
+//!   long `soak::a_long_soak_keeps_the_heap_flat`).
+//! - **Hostile inputs** (above): `hostile::*`.
 //!
 //! # Features
 //!
 //! | feature | default | enables | costs |
 //! | --- | --- | --- | --- |
 //! | `async` | yes | `aget`, `aget_with`, `try_aget_with`, `AsyncPropertyCell` | `tokio` with only its `sync` feature |
+//! | `mock-clock` | no | **test-only**: a hidden `advance_mock_clock(Duration)` that moves the clock of every cache in the process forward | an atomic load per clock read |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
 
@@ -80,6 +170,9 @@ mod aget;
 
 pub use builder::Builder;
 pub use cache::PtrCache;
+#[cfg(feature = "mock-clock")]
+#[doc(hidden)]
+pub use clock::advance_mock_clock;
 pub use expiration::Expiration;
 #[cfg(feature = "async")]
 pub use property::AsyncPropertyCell;

@@ -1,9 +1,13 @@
 //! The storage of one shard: a slab of entries, a hash table of slab indices, the eviction
 //! policy and the keys whose initializer is running. Every method here runs under the shard's
 //! lock (`&self` under the read lock, `&mut self` under the write lock); nothing here runs user
-//! code except `Hash`/`Eq` of keys, and nothing here drops a key or a value: what leaves the
-//! store goes into a [`Trash`] that the caller empties after unlocking, so a `Drop` that panics or
-//! uses the cache cannot break or deadlock it.
+//! code except `Eq` of keys, always before the first change of a call, so a panicking `Eq` leaves
+//! the store as it was. `Hash` never runs here: each entry keeps its hash, so that growing or
+//! rehashing a table, evicting and sweeping cannot be interrupted halfway by a panicking `Hash`
+//! (hashbrown loses the entries it has not yet moved when its hasher panics in a rehash). And
+//! nothing here drops a key or a value: what leaves the store goes into a [`Trash`] that the
+//! caller empties after unlocking, so a `Drop` that panics or uses the cache cannot break or
+//! deadlock it.
 
 use crate::clock::{self, Nanos};
 use crate::flight::Flight;
@@ -25,6 +29,8 @@ const MAX_CREDIT: u8 = 3;
 pub(crate) struct Node<K, V> {
     pub(crate) key: K,
     pub(crate) value: Arc<V>,
+    /// The key's hash, computed once outside the lock (see the module docs).
+    hash: u64,
     pub(crate) deadline: Nanos,
     pub(crate) links: Links,
     pub(crate) queue: Queue,
@@ -104,6 +110,8 @@ impl<K, V> Slab<K, V> {
 #[derive(Debug)]
 pub(crate) struct Pending<K, V> {
     pub(crate) key: K,
+    /// The key's hash, computed once outside the lock (see the module docs).
+    hash: u64,
     /// Tells this record from a later one for the same key.
     id: u64,
     /// The thread running a synchronous initializer: if it asks for the same key, waiting
@@ -194,7 +202,6 @@ impl<K, V> Store<K, V> {
         value: Arc<V>,
         deadline: Nanos,
         now: Nanos,
-        hasher: &impl Fn(&K) -> u64,
         counters: &Counters,
         trash: &mut Trash<K, V>,
     ) -> bool
@@ -217,20 +224,21 @@ impl<K, V> Store<K, V> {
             trash.push(key, old_value);
             return true;
         }
-        self.sweep(now, hasher, counters, trash);
+        self.sweep(now, counters, trash);
         if self.len() >= self.slab.capacity {
-            self.evict(now, hasher, counters, trash);
+            self.evict(now, counters, trash);
         }
         let index = self.slab.insert(Node {
             key,
             value,
+            hash,
             deadline,
             links: Links::UNLINKED,
             queue: Queue::Small,
             credit: AtomicU8::new(0),
         });
         let Store { table, slab, policy, .. } = self;
-        table.insert_unique(hash, index, |&index| hasher(&slab.node(index).key));
+        table.insert_unique(hash, index, |&index| slab.node(index).hash);
         policy.admit(slab, index, hash);
         true
     }
@@ -258,17 +266,11 @@ impl<K, V> Store<K, V> {
     }
 
     /// Evicts one entry chosen by the policy, preferring expired ones as they come.
-    fn evict(
-        &mut self,
-        now: Nanos,
-        hasher: &impl Fn(&K) -> u64,
-        counters: &Counters,
-        trash: &mut Trash<K, V>,
-    ) {
+    fn evict(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
         let Some(victim) = self.policy.victim(&mut self.slab, |node| node.expired_at(now)) else {
             return;
         };
-        let hash = hasher(&self.slab.node(victim.index).key);
+        let hash = self.slab.node(victim.index).hash;
         let node = self.remove_at(victim.index, hash);
         if let Some(origin) = victim.remember {
             self.policy.remember(hash, origin, self.slab.nodes.len());
@@ -278,20 +280,14 @@ impl<K, V> Store<K, V> {
     }
 
     /// Looks at the next [`SWEEP_STEPS`] slab slots and removes the expired entries there.
-    fn sweep(
-        &mut self,
-        now: Nanos,
-        hasher: &impl Fn(&K) -> u64,
-        counters: &Counters,
-        trash: &mut Trash<K, V>,
-    ) {
+    fn sweep(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
         let slots = self.slab.nodes.len();
         for _ in 0..SWEEP_STEPS.min(slots) {
             self.sweep_hand = if self.sweep_hand + 1 >= slots { 0 } else { self.sweep_hand + 1 };
             let index = self.sweep_hand;
             if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
                 let index = index as u32;
-                let hash = hasher(&self.slab.node(index).key);
+                let hash = self.slab.node(index).hash;
                 self.policy.forget(&mut self.slab, index);
                 let node = self.remove_at(index, hash);
                 Counters::add(&counters.expirations, 1);
@@ -301,17 +297,12 @@ impl<K, V> Store<K, V> {
     }
 
     /// Removes every entry that expired by `now`; returns how many.
-    pub(crate) fn purge(
-        &mut self,
-        now: Nanos,
-        hasher: &impl Fn(&K) -> u64,
-        trash: &mut Trash<K, V>,
-    ) -> usize {
+    pub(crate) fn purge(&mut self, now: Nanos, trash: &mut Trash<K, V>) -> usize {
         let mut purged = 0;
         for index in 0..self.slab.nodes.len() {
             if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
                 let index = index as u32;
-                let hash = hasher(&self.slab.node(index).key);
+                let hash = self.slab.node(index).hash;
                 self.policy.forget(&mut self.slab, index);
                 let node = self.remove_at(index, hash);
                 trash.push(node.key, node.value);
@@ -327,6 +318,9 @@ impl<K, V> Store<K, V> {
         self.policy = Policy::new(self.slab.capacity);
         self.sweep_hand = 0;
         self.slab.free = Vec::new();
+        // Initializations still running stay recorded; the room left by past ones is freed, so
+        // that a cleared cache is back to an empty one's footprint.
+        self.pending.shrink_to(0, |pending| pending.hash);
         std::mem::take(&mut self.slab.nodes)
     }
 
@@ -344,17 +338,11 @@ impl<K, V> Store<K, V> {
     }
 
     /// Records that `key`'s initializer runs; returns the record's id.
-    pub(crate) fn add_pending(
-        &mut self,
-        hash: u64,
-        key: K,
-        sync_leader: Option<ThreadId>,
-        hasher: &impl Fn(&K) -> u64,
-    ) -> u64 {
+    pub(crate) fn add_pending(&mut self, hash: u64, key: K, sync_leader: Option<ThreadId>) -> u64 {
         let id = self.next_pending_id;
         self.next_pending_id += 1;
-        let pending = Pending { key, id, sync_leader, flight: None };
-        self.pending.insert_unique(hash, pending, |pending| hasher(&pending.key));
+        let pending = Pending { key, hash, id, sync_leader, flight: None };
+        self.pending.insert_unique(hash, pending, |pending| pending.hash);
         id
     }
 

@@ -2,7 +2,8 @@
 //! can replace them: `--cfg ptrcache_loom` swaps in `loom`'s versions (see tests/loom.rs).
 //!
 //! Locks are never poisoned from the cache's point of view: no user code runs while one is held
-//! except `Hash`/`Eq` of keys, and the helpers below recover the guard if that code panicked.
+//! except `Eq` of keys (before any change, see store.rs) and `Clone` of keys under a read lock in
+//! `entries`, and the helpers below recover the guard if that code panicked.
 
 #[cfg(not(ptrcache_loom))]
 pub(crate) use std::sync::{

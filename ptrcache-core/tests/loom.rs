@@ -111,3 +111,37 @@ fn eviction_racing_with_a_get_of_the_evicted_key_returns_the_value_or_nothing() 
         assert_eq!(cache.get(&2).as_deref(), Some(&2));
     });
 }
+
+#[test]
+fn a_panicking_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own() {
+    // loom explores unwinding like any other path: the leader's guard runs its `Drop` (a lock,
+    // a notify) while the thread unwinds, inside `catch_unwind`. Keep the expected panic quiet.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if info.payload().downcast_ref::<&str>() != Some(&"loom: the leader panics") {
+            default(info);
+        }
+    }));
+    model(|| {
+        let cache = cache(4);
+        let panicking = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || {
+                let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    cache.get_or_insert_with(1, || std::panic::panic_any("loom: the leader panics"))
+                }));
+                result.map(|value| *value).ok()
+            })
+        };
+        let succeeding = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || *cache.get_or_insert_with(1, || 7))
+        };
+        let panicked = panicking.join().unwrap();
+        assert_eq!(succeeding.join().unwrap(), 7);
+        // The panicking call either panicked itself, or arrived after the value was stored.
+        assert!(matches!(panicked, None | Some(7)));
+        assert_eq!(cache.get(&1).as_deref(), Some(&7));
+        assert_eq!(cache.len(), 1);
+    });
+}

@@ -9,6 +9,7 @@ mod cached_property_async;
 mod cached_property_hygiene;
 mod expiry;
 mod failure;
+mod hostile;
 mod pointer;
 mod ptr_cached;
 #[cfg(feature = "async")]
@@ -17,5 +18,6 @@ mod ptr_cached_hygiene;
 mod send_sync;
 mod single_flight;
 mod stats;
+mod stress;
 #[allow(dead_code, reason = "helpers used by some modules only")]
 mod util;

@@ -41,3 +41,21 @@ pub(crate) fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T +
         Err(std::sync::mpsc::RecvTimeoutError::Timeout) => panic!("timed out after {limit:?}: a deadlock?"),
     }
 }
+
+/// Checks what a cache must satisfy after any call, whatever happened before: the bound,
+/// `len()` agrees with the live entries (for caches whose values do not expire), keys are
+/// unique, and every entry is found by `get` with the same pointer.
+pub(crate) fn assert_consistent<K, V, S>(cache: &ptrcache::PtrCache<K, V, S>)
+where
+    K: std::hash::Hash + Eq + Clone + std::fmt::Debug,
+    S: std::hash::BuildHasher,
+{
+    let entries = cache.entries();
+    assert!(cache.len() <= cache.max_entries(), "len {} > max_entries {}", cache.len(), cache.max_entries());
+    assert_eq!(entries.len(), cache.len(), "len() disagrees with the entries");
+    for (index, (key, value)) in entries.iter().enumerate() {
+        assert!(entries[..index].iter().all(|(other, _)| other != key), "key {key:?} stored twice");
+        let found = cache.get(key).unwrap_or_else(|| panic!("entry {key:?} is not found by get"));
+        assert!(Arc::ptr_eq(&found, value), "get({key:?}) returned another pointer than entries()");
+    }
+}
