@@ -17,10 +17,12 @@ pub fn parse(args: impl IntoIterator<Item = String>, known: &[&str], usage: &str
     let mut workloads = Vec::new();
     let mut quick = false;
     let mut rounds = None;
+    let mut all_contenders = false;
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
+            "--all-contenders" => all_contenders = true,
             "--rounds" => {
                 let value = args.next().ok_or("--rounds needs a number")?;
                 rounds = Some(value.parse::<usize>().map_err(|_| format!("bad --rounds {value}"))?.max(1));
@@ -33,7 +35,7 @@ pub fn parse(args: impl IntoIterator<Item = String>, known: &[&str], usage: &str
     if workloads.is_empty() || workloads.iter().any(|name| name == "all") {
         workloads = known.iter().map(|name| name.to_string()).collect();
     }
-    Ok(Cli { workloads, opts: Opts { quick, rounds } })
+    Ok(Cli { workloads, opts: Opts { quick, rounds, all_contenders } })
 }
 
 /// Prints the machine and build description that heads every report.

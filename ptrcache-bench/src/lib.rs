@@ -25,12 +25,15 @@ pub struct Opts {
     /// Rounds of each timed measurement (contenders run back to back in every round); `None`:
     /// each workload's default.
     pub rounds: Option<usize>,
+    /// Also run the contenders left out by default to save time (moka (future) in the hit-ratio
+    /// workload: it shares moka's policy and its replays take minutes).
+    pub all_contenders: bool,
 }
 
 impl Opts {
     /// The defaults for a full or a quick run.
     pub fn new(quick: bool) -> Self {
-        Opts { quick, rounds: None }
+        Opts { quick, rounds: None, all_contenders: false }
     }
 
     /// The rounds to run: the `--rounds` given, else `full` (2 in a quick run).

@@ -56,3 +56,19 @@ pub fn load_average() -> String {
         .map(|text| text.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
         .unwrap_or_else(|_| "unknown".into())
 }
+
+/// How many operations make a measurement of about `target` on one thread, from a pilot run:
+/// `pilot(n)` runs `n` operations and returns their time. Clamped to `min..=max`, so that fast
+/// and slow contenders are each measured for about the same time on a noisy machine.
+pub fn calibrate(
+    target: Duration,
+    min: usize,
+    max: usize,
+    mut pilot: impl FnMut(usize) -> Duration,
+) -> usize {
+    const PILOT_OPS: usize = 20_000;
+    pilot(PILOT_OPS); // warm up caches and branch predictors
+    let per_op = pilot(PILOT_OPS).as_secs_f64() / PILOT_OPS as f64;
+    let ops = (target.as_secs_f64() / per_op.max(1e-10)) as usize;
+    ops.clamp(min, max)
+}

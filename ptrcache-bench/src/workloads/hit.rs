@@ -15,7 +15,7 @@ use crate::contenders::{
 use crate::payload::Payload;
 use crate::report::{Better, Measured, figure_table, print_table};
 use crate::rng::{SplitMix64, key_of};
-use crate::timing::{current_thread_runtime, parallel, single};
+use crate::timing::{calibrate, current_thread_runtime, parallel, single};
 use std::hint::black_box;
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,9 +35,20 @@ pub const DEFAULT_EXP: Duration = Duration::from_secs(3 * 60 * 60);
 #[derive(Debug)]
 pub struct Args {
     threads: usize,
-    gets: usize,
+    /// Time each measurement aims at (the get count is calibrated per contender).
+    target: Duration,
+    /// Bounds of the calibrated get count per thread.
+    min_gets: usize,
+    max_gets: usize,
     present: Vec<u64>,
     queries: Vec<Vec<u64>>,
+}
+
+impl Args {
+    /// The calibrated get count per thread.
+    fn gets(&self, pilot: impl FnMut(usize) -> Duration) -> usize {
+        calibrate(self.target, self.min_gets, self.max_gets, pilot)
+    }
 }
 
 fn fill<C: Contender<Payload>>(cache: &C, present: &[u64]) {
@@ -73,10 +84,11 @@ fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Durati
     Runner::new(label, C::KIND, move |args: &Args| {
         let cache = C::build(CAPACITY, ttl);
         fill(&cache, &args.present);
+        let gets = args.gets(|n| single(|| get_loop(&cache, &args.queries[0], n)).0);
         let (wall, hits) =
-            parallel(args.threads, |_| (), |thread, ()| get_loop(&cache, &args.queries[thread], args.gets));
-        check_hits(C::NAME, hits.iter().sum(), args.gets * args.threads);
-        Some(Sample::new(wall.as_nanos() as f64 / args.gets as f64))
+            parallel(args.threads, |_| (), |thread, ()| get_loop(&cache, &args.queries[thread], gets));
+        check_hits(C::NAME, hits.iter().sum(), gets * args.threads);
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
     })
 }
 
@@ -88,9 +100,10 @@ fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
         }
         let cache = C::build(CAPACITY, None);
         fill(&cache, &args.present);
-        let (time, hits) = single(|| get_loop(&cache, &args.queries[0], args.gets));
-        check_hits(C::NAME, hits, args.gets);
-        Some(Sample::new(time.as_nanos() as f64 / args.gets as f64))
+        let gets = args.gets(|n| single(|| get_loop(&cache, &args.queries[0], n)).0);
+        let (time, hits) = single(|| get_loop(&cache, &args.queries[0], gets));
+        check_hits(C::NAME, hits, gets);
+        Some(Sample::new(time.as_nanos() as f64 / gets as f64))
     })
 }
 
@@ -103,25 +116,27 @@ fn async_runner<'a, A: AsyncContender<Payload>>(label: &str) -> Runner<'a, Args>
                 cache.insert(key, Arc::new(Payload::new(key))).await;
             }
         });
+        let get_async = |runtime: &tokio::runtime::Runtime, queries: &[u64], gets: usize| {
+            runtime.block_on(async {
+                let mut hits = 0;
+                for i in 0..gets {
+                    if let Some(value) = cache.get(black_box(queries[i & (QUERY_CYCLE - 1)])).await {
+                        hits += 1;
+                        black_box(&value);
+                    }
+                }
+                hits
+            })
+        };
+        let pilot = current_thread_runtime();
+        let gets = args.gets(|n| single(|| get_async(&pilot, &args.queries[0], n)).0);
         let (wall, hits) = parallel(
             args.threads,
             |_| current_thread_runtime(),
-            |thread, runtime| {
-                let queries = &args.queries[thread];
-                runtime.block_on(async {
-                    let mut hits = 0;
-                    for i in 0..args.gets {
-                        if let Some(value) = cache.get(black_box(queries[i & (QUERY_CYCLE - 1)])).await {
-                            hits += 1;
-                            black_box(&value);
-                        }
-                    }
-                    hits
-                })
-            },
+            |thread, runtime| get_async(&runtime, &args.queries[thread], gets),
         );
-        check_hits(A::NAME, hits.iter().sum(), args.gets * args.threads);
-        Some(Sample::new(wall.as_nanos() as f64 / args.gets as f64))
+        check_hits(A::NAME, hits.iter().sum(), gets * args.threads);
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
     })
 }
 
@@ -144,7 +159,7 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
 /// Runs the workload for 1 and 2 threads and prints the tables; returns them by thread count.
 pub fn run(opts: &Opts) -> Vec<(usize, Vec<Measured>)> {
     let present: Vec<u64> = (0..PRESENT as u64).map(key_of).collect();
-    let gets = opts.ops(1_000_000);
+    let target = Duration::from_millis(if opts.quick { 20 } else { 150 });
     let runners = runners();
     let mut results = Vec::new();
     for threads in [1, 2] {
@@ -154,14 +169,22 @@ pub fn run(opts: &Opts) -> Vec<(usize, Vec<Measured>)> {
                 (0..QUERY_CYCLE).map(|_| present[rng.below(PRESENT as u64) as usize]).collect()
             })
             .collect();
-        let args = Args { threads, gets, present: present.clone(), queries };
+        let args = Args {
+            threads,
+            target,
+            min_gets: opts.ops(200_000),
+            max_gets: opts.ops(5_000_000),
+            present: present.clone(),
+            queries,
+        };
         let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |_| String::new());
         let table =
             figure_table("ns/get", 1, Better::Lower, Some(("quick_cache", "quick_cache")), &[], &rows);
         print_table(
             &format!(
-                "### Hit latency, {threads} thread{} ({PRESENT} present keys, {gets} gets per thread, {} rounds)",
+                "### Hit latency, {threads} thread{} ({PRESENT} present keys, ~{} ms of gets per measurement, {} rounds)",
                 if threads == 1 { "" } else { "s" },
+                target.as_millis(),
                 opts.rounds(ROUNDS)
             ),
             &table,

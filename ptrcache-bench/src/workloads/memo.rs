@@ -24,11 +24,12 @@ use crate::contenders::Kind;
 use crate::payload::Payload;
 use crate::report::{Better, Measured, figure_table, print_table};
 use crate::rng::{SplitMix64, key_of};
-use crate::timing::parallel;
+use crate::timing::{calibrate, parallel, single};
 use std::convert::Infallible;
 use std::hint::black_box;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
+use std::time::Duration;
 
 /// Rounds in a full run.
 pub const ROUNDS: usize = 5;
@@ -104,7 +105,10 @@ fn memo_ptr_by_hand(x: u64) -> Arc<Payload> {
 #[derive(Debug)]
 pub struct Args {
     threads: usize,
-    calls: usize,
+    /// Time each measurement aims at (the call count is calibrated per contender).
+    target: Duration,
+    min_calls: usize,
+    max_calls: usize,
     args: Vec<u64>,
     sequences: Vec<Vec<u64>>,
 }
@@ -120,6 +124,14 @@ where
         for &arg in &args.args {
             black_box(function(arg));
         }
+        let calls_loop = |sequence: &[u64], calls: usize| {
+            for i in 0..calls {
+                black_box(function(black_box(sequence[i & (CALL_CYCLE - 1)])));
+            }
+        };
+        let calls = calibrate(args.target, args.min_calls, args.max_calls, |n| {
+            single(|| calls_loop(&args.sequences[0], n)).0
+        });
         let before = BODY_RUNS.load(Ordering::Relaxed);
         let (wall, _) = parallel(
             args.threads,
@@ -128,19 +140,14 @@ where
                     black_box(function(arg));
                 }
             },
-            |thread, ()| {
-                let sequence = &args.sequences[thread];
-                for i in 0..args.calls {
-                    black_box(function(black_box(sequence[i & (CALL_CYCLE - 1)])));
-                }
-            },
+            |thread, ()| calls_loop(&args.sequences[thread], calls),
         );
         let expected = if thread_local { (args.threads * args.args.len()) as u64 } else { 0 };
         let misses = (BODY_RUNS.load(Ordering::Relaxed) - before).saturating_sub(expected);
         if misses > 0 {
             eprintln!("warning: {name} ran its body {misses} times on warm arguments");
         }
-        Some(Sample::new(wall.as_nanos() as f64 / args.calls as f64))
+        Some(Sample::new(wall.as_nanos() as f64 / calls as f64))
     })
 }
 
@@ -162,7 +169,7 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
 /// Runs the workload for 1 and 2 threads and prints the tables.
 pub fn run(opts: &Opts) -> Vec<(usize, Vec<Measured>)> {
     let arguments: Vec<u64> = (0..ARGS as u64).map(key_of).collect();
-    let calls = opts.ops(2_000_000);
+    let target = Duration::from_millis(if opts.quick { 20 } else { 150 });
     let sequences: Vec<Vec<u64>> = (0..2)
         .map(|thread| {
             let mut rng = SplitMix64::new(500 + thread);
@@ -172,15 +179,23 @@ pub fn run(opts: &Opts) -> Vec<(usize, Vec<Measured>)> {
     let runners = runners();
     let mut results = Vec::new();
     for threads in [1, 2] {
-        let args = Args { threads, calls, args: arguments.clone(), sequences: sequences.clone() };
+        let args = Args {
+            threads,
+            target,
+            min_calls: opts.ops(200_000),
+            max_calls: opts.ops(5_000_000),
+            args: arguments.clone(),
+            sequences: sequences.clone(),
+        };
         let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |_| String::new());
         let baseline = "quick_cache (by hand: static LazyLock + get_or_insert_with)";
         let table =
             figure_table("ns/call", 1, Better::Lower, Some((baseline, "quick_cache by hand")), &[], &rows);
         print_table(
             &format!(
-                "### Memoization hit path, {threads} thread{} ({ARGS} warm arguments, {calls} calls per thread, {} rounds)",
+                "### Memoization hit path, {threads} thread{} ({ARGS} warm arguments, ~{} ms of calls per measurement, {} rounds)",
                 if threads == 1 { "" } else { "s" },
+                target.as_millis(),
                 opts.rounds(ROUNDS)
             ),
             &table,
