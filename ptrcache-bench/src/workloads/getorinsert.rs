@@ -2,8 +2,9 @@
 //! threads, each cache's own get-or-insert call; Mops/s and hit ratio.
 //!
 //! Every round starts from an empty cache; each thread replays its own precomputed sequence
-//! (1M keys per thread in a full run). The hit ratio is 1 − initializer runs / operations. The
-//! reference maps never evict, so they end up holding every key they saw.
+//! (1M operations in all in a full run, split between the threads, so that the hit ratios of
+//! 1 and 2 threads compare). The hit ratio is 1 − initializer runs / operations. The reference
+//! maps never evict, so they end up holding every key they saw.
 
 use super::{Runner, Sample, rounds};
 use crate::Opts;
@@ -33,7 +34,7 @@ pub struct Args {
 
 impl Args {
     fn ops(&self) -> usize {
-        self.sequences[..self.threads].iter().map(Vec::len).sum()
+        self.sequences.iter().map(Vec::len).sum()
     }
 
     fn sample(&self, wall: std::time::Duration, inits: u64) -> Sample {
@@ -127,9 +128,12 @@ pub fn run(opts: &Opts) -> Vec<(f64, usize, Vec<Measured>)> {
     let mut results = Vec::new();
     for theta in [0.99, 0.8] {
         let zipf = Zipf::new(KEYS, theta);
-        let sequences: Vec<Vec<u64>> = (0..2).map(|thread| zipf.keys(ops, 1000 + thread)).collect();
         for threads in [1, 2] {
-            let args = Args { threads, sequences: sequences.clone() };
+            // The same number of operations in all, split between the threads, so that the hit
+            // ratios of 1 and 2 threads are comparable.
+            let sequences =
+                (0..threads as u64).map(|thread| zipf.keys(ops / threads, 1000 + thread)).collect();
+            let args = Args { threads, sequences };
             let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |summary| pct(summary.median));
             let table = figure_table(
                 "Mops/s",
@@ -141,7 +145,7 @@ pub fn run(opts: &Opts) -> Vec<(f64, usize, Vec<Measured>)> {
             );
             print_table(
                 &format!(
-                    "### Get-or-insert, Zipf {theta}, {threads} thread{} (1M keys, capacity 100k, {ops} ops per thread, {} rounds)",
+                    "### Get-or-insert, Zipf {theta}, {threads} thread{} (1M keys, capacity 100k, {ops} ops in all, {} rounds)",
                     if threads == 1 { "" } else { "s" },
                     opts.rounds(ROUNDS)
                 ),

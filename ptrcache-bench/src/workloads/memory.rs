@@ -6,6 +6,10 @@
 //! is its own overhead (keys included). Bytes are the sizes requested from the allocator
 //! (malloc's own rounding and headers are not counted). "Live blocks" are allocations still
 //! alive after the fill; "allocations" also count the ones freed again (table growth).
+//!
+//! Then, on the full cache, 100k get-or-insert misses (fresh keys, each evicting an entry):
+//! allocations per miss, the value's own `Arc` included (1 for a cache that allocates nothing
+//! else on a miss).
 
 use super::HeapProbe;
 use crate::Opts;
@@ -33,6 +37,8 @@ pub struct MemoryRow {
     pub blocks_per_entry: f64,
     /// Allocations made during the fill per entry.
     pub allocs_per_entry: f64,
+    /// Allocations per get-or-insert miss on the full cache (the value's `Arc` included).
+    pub allocs_per_miss: f64,
     /// Bytes still allocated after dropping the cache (should be 0).
     pub leaked: i64,
 }
@@ -53,6 +59,13 @@ fn measure<C: Contender<Payload>>(
     let len = cache.len();
     let (bytes, blocks) = (probe.live_bytes() - base_bytes, probe.live_blocks() - base_blocks);
     let allocations = probe.allocations() - allocs_before;
+    let misses = (values.len() / 10).max(1);
+    let allocs_before = probe.allocations();
+    for i in 0..misses as u64 {
+        let key = key_of((1 << 48) + i);
+        drop(cache.get_or_insert_with(key, || Payload::new(key)));
+    }
+    let allocs_per_miss = (probe.allocations() - allocs_before) as f64 / misses as f64;
     drop(cache);
     let per = |total: f64| total / len.max(1) as f64;
     MemoryRow {
@@ -62,6 +75,7 @@ fn measure<C: Contender<Payload>>(
         bytes_per_entry: per(bytes as f64),
         blocks_per_entry: per(blocks as f64),
         allocs_per_entry: per(allocations as f64),
+        allocs_per_miss,
         leaked: probe.live_bytes() - base_bytes,
     }
 }
@@ -91,6 +105,7 @@ pub fn run(opts: &Opts, probe: &dyn HeapProbe) -> Vec<MemoryRow> {
             "× quick_cache",
             "live blocks/entry",
             "allocations/entry during fill",
+            "allocations per get-or-insert miss (full cache)",
             "empty cache (KiB)",
             "left after drop (B)",
         ]
@@ -105,6 +120,7 @@ pub fn run(opts: &Opts, probe: &dyn HeapProbe) -> Vec<MemoryRow> {
             quick.map_or("—".into(), |quick| format!("{:.2}", row.bytes_per_entry / quick)),
             format!("{:.3}", row.blocks_per_entry),
             format!("{:.3}", row.allocs_per_entry),
+            format!("{:.2}", row.allocs_per_miss),
             format!("{:.1}", row.empty_bytes as f64 / 1024.0),
             row.leaked.to_string(),
         ]);
