@@ -1,0 +1,105 @@
+//! `ptrcache-bench`: the timing and hit-ratio workloads of issue 6, printed as markdown.
+//! The memory and expiry workloads run in the `ptrcache-bench-alloc` binary (a counting
+//! allocator), which this one starts when asked for them.
+
+use ptrcache_bench::{cli, report, targets, workloads};
+use std::path::PathBuf;
+use std::process::{Command, ExitCode};
+use std::time::Instant;
+
+const USAGE: &str = "usage: ptrcache-bench [WORKLOAD...] [--quick] [--rounds N]
+workloads: hit getorinsert ratio memory expiry stampede memo all (default: all)
+  --quick     smoke run: a tenth of the operations, 2 rounds, 2 of the 6 traces
+  --rounds N  rounds of each timed measurement (default: 5, get-or-insert 3)
+  --all-contenders  also replay moka (future) in `ratio` (same policy as moka; +2-3 minutes)";
+
+const WORKLOADS: [&str; 7] = ["hit", "getorinsert", "ratio", "memory", "expiry", "stampede", "memo"];
+
+/// The sibling binary with the counting allocator.
+fn alloc_binary() -> Result<PathBuf, String> {
+    let me = std::env::current_exe().map_err(|error| error.to_string())?;
+    let sibling = me.with_file_name(format!("ptrcache-bench-alloc{}", std::env::consts::EXE_SUFFIX));
+    if sibling.exists() {
+        return Ok(sibling);
+    }
+    // Under `cargo run`, build it with the same profile as this binary.
+    let cargo = std::env::var_os("CARGO").ok_or("ptrcache-bench-alloc not found beside this binary")?;
+    let profile =
+        me.parent().and_then(|dir| dir.file_name()).and_then(|name| name.to_str()).unwrap_or("debug");
+    let profile = if profile == "debug" { "dev" } else { profile };
+    let status = Command::new(cargo)
+        .args(["build", "-p", "ptrcache-bench", "--bin", "ptrcache-bench-alloc", "--profile", profile])
+        .status()
+        .map_err(|error| error.to_string())?;
+    if status.success() && sibling.exists() {
+        Ok(sibling)
+    } else {
+        Err("could not build ptrcache-bench-alloc".into())
+    }
+}
+
+fn run_alloc(workload: &str, cli: &cli::Cli) -> Result<(), String> {
+    let mut command = Command::new(alloc_binary()?);
+    command.arg(workload).arg("--no-header");
+    if let Some(rounds) = cli.opts.rounds {
+        command.arg("--rounds").arg(rounds.to_string());
+    }
+    if cli.opts.quick {
+        command.arg("--quick");
+    }
+    let status = command.status().map_err(|error| error.to_string())?;
+    if status.success() { Ok(()) } else { Err(format!("ptrcache-bench-alloc {workload} failed: {status}")) }
+}
+
+fn main() -> ExitCode {
+    let cli = match cli::parse(std::env::args().skip(1), &WORKLOADS, USAGE) {
+        Ok(cli) => cli,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let start = Instant::now();
+    cli::print_header("ptrcache-bench", &cli);
+    let mut goals = Vec::new();
+    for workload in &cli.workloads {
+        println!("## {workload}\n");
+        let began = Instant::now();
+        match workload.as_str() {
+            "hit" => goals.extend(targets::hit(&workloads::hit::run(&cli.opts))),
+            "getorinsert" => goals.extend(targets::get_or_insert(&workloads::getorinsert::run(&cli.opts))),
+            "ratio" => match workloads::ratio::run(&cli.opts) {
+                Ok(outcome) => goals.extend(targets::ratio(&outcome)),
+                Err(error) => {
+                    eprintln!("ratio: cannot read the traces ({error}); set PTRCACHE_TRACES to their folder");
+                    return ExitCode::FAILURE;
+                }
+            },
+            "stampede" => goals.extend(targets::stampede(&workloads::stampede::run(&cli.opts))),
+            "memo" => goals.extend(targets::memo(
+                &workloads::memo::run(&cli.opts),
+                "ptrcache (by hand: static LazyLock + get_or_insert_with)",
+            )),
+            "memory" | "expiry" => {
+                if let Err(error) = run_alloc(workload, &cli) {
+                    eprintln!("{error}");
+                    return ExitCode::FAILURE;
+                }
+            }
+            _ => unreachable!("parse accepts only known workloads"),
+        }
+        println!(
+            "_{workload}: {:.1} s, load average {}_\n",
+            began.elapsed().as_secs_f64(),
+            ptrcache_bench::timing::load_average()
+        );
+    }
+    if !goals.is_empty() {
+        report::print_table(
+            "## Targets of issue 6 (timing and hit-ratio workloads)",
+            &targets::table(&goals),
+        );
+    }
+    cli::print_footer(start);
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,158 @@
+//! Workload 2, concurrent get-or-insert: Zipf 0.99 and 0.8 over 1M keys, capacity 100k, 1 and 2
+//! threads, each cache's own get-or-insert call; Mops/s and hit ratio.
+//!
+//! Every round starts from an empty cache; each thread replays its own precomputed sequence
+//! (1M operations in all in a full run, split between the threads, so that the hit ratios of
+//! 1 and 2 threads compare). The hit ratio is 1 − initializer runs / operations. The reference
+//! maps never evict, so they end up holding every key they saw.
+
+use super::{Runner, Sample, rounds};
+use crate::Opts;
+use crate::contenders::{
+    AsyncContender, CachedLruTtl, Contender, Dash, Hash, LruMutex, MiniMoka, Moka, MokaFuture, Ptr, PtrAsync,
+    Quick, QuickAsync,
+};
+use crate::payload::Payload;
+use crate::report::{Better, Measured, figure_table, pct, print_table};
+use crate::rng::Zipf;
+use crate::timing::{current_thread_runtime, parallel, single};
+use std::hint::black_box;
+
+/// Rounds in a full run.
+pub const ROUNDS: usize = 3;
+/// Distinct keys the Zipf distribution draws from.
+pub const KEYS: usize = 1_000_000;
+/// Capacity of every cache.
+pub const CAPACITY: usize = 100_000;
+
+/// What one measurement needs.
+#[derive(Debug)]
+pub struct Args {
+    threads: usize,
+    sequences: Vec<Vec<u64>>,
+}
+
+impl Args {
+    fn ops(&self) -> usize {
+        self.sequences.iter().map(Vec::len).sum()
+    }
+
+    fn sample(&self, wall: std::time::Duration, inits: u64) -> Sample {
+        let ops = self.ops();
+        Sample { figure: ops as f64 / wall.as_secs_f64() / 1e6, aux: Some(1.0 - inits as f64 / ops as f64) }
+    }
+}
+
+#[inline]
+fn goi_loop<C: Contender<Payload>>(cache: &C, keys: &[u64]) -> u64 {
+    let mut inits = 0;
+    for &key in keys {
+        let value = cache.get_or_insert_with(key, || {
+            inits += 1;
+            Payload::new(key)
+        });
+        black_box(&value);
+    }
+    inits
+}
+
+fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str) -> Runner<'a, Args> {
+    Runner::new(label, C::KIND, |args: &Args| {
+        let cache = C::build(CAPACITY, None);
+        let (wall, inits) =
+            parallel(args.threads, |_| (), |thread, ()| goi_loop(&cache, &args.sequences[thread]));
+        let sample = args.sample(wall, inits.iter().sum());
+        drop(cache);
+        Some(sample)
+    })
+}
+
+fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
+    Runner::new(label, C::KIND, |args: &Args| {
+        if args.threads != 1 {
+            return None;
+        }
+        let cache = C::build(CAPACITY, None);
+        let (time, inits) = single(|| goi_loop(&cache, &args.sequences[0]));
+        Some(args.sample(time, inits))
+    })
+}
+
+fn async_runner<'a, A: AsyncContender<Payload>>(label: &str) -> Runner<'a, Args> {
+    Runner::new(label, A::KIND, |args: &Args| {
+        let cache = A::build(CAPACITY, None);
+        let (wall, inits) = parallel(
+            args.threads,
+            |_| current_thread_runtime(),
+            |thread, runtime| {
+                runtime.block_on(async {
+                    let mut inits = 0u64;
+                    for &key in &args.sequences[thread] {
+                        let value = cache
+                            .get_or_insert_with(key, || {
+                                inits += 1;
+                                async move { Payload::new(key) }
+                            })
+                            .await;
+                        black_box(&value);
+                    }
+                    inits
+                })
+            },
+        );
+        Some(args.sample(wall, inits.iter().sum()))
+    })
+}
+
+/// The runners, ptrcache first.
+pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
+    vec![
+        sync_runner::<Ptr<Payload>>("ptrcache"),
+        sync_runner::<Quick<Payload>>("quick_cache"),
+        sync_runner::<Moka<Payload>>("moka"),
+        sync_runner::<MiniMoka<Payload>>("mini-moka (get, then insert)"),
+        sync_runner::<CachedLruTtl<Payload>>("cached (LruTtlCache, Mutex)"),
+        sync_runner::<LruMutex<Payload>>("lru (Mutex)"),
+        async_runner::<PtrAsync<Payload>>("ptrcache (aget_with)"),
+        async_runner::<QuickAsync<Payload>>("quick_cache (async)"),
+        async_runner::<MokaFuture<Payload>>("moka (future)"),
+        local_runner::<Hash<Payload>>("HashMap (1 thread, foldhash)"),
+        sync_runner::<Dash<Payload>>("dashmap (no eviction, foldhash)"),
+    ]
+}
+
+/// Runs the workload and prints one table per (theta, threads); returns the rows.
+pub fn run(opts: &Opts) -> Vec<(f64, usize, Vec<Measured>)> {
+    let ops = opts.ops(1_000_000);
+    let runners = runners();
+    let mut results = Vec::new();
+    for theta in [0.99, 0.8] {
+        let zipf = Zipf::new(KEYS, theta);
+        for threads in [1, 2] {
+            // The same number of operations in all, split between the threads, so that the hit
+            // ratios of 1 and 2 threads are comparable.
+            let sequences =
+                (0..threads as u64).map(|thread| zipf.keys(ops / threads, 1000 + thread)).collect();
+            let args = Args { threads, sequences };
+            let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |summary| pct(summary.median));
+            let table = figure_table(
+                "Mops/s",
+                2,
+                Better::Higher,
+                Some(("quick_cache", "quick_cache")),
+                &["hit ratio"],
+                &rows,
+            );
+            print_table(
+                &format!(
+                    "### Get-or-insert, Zipf {theta}, {threads} thread{} (1M keys, capacity 100k, {ops} ops in all, {} rounds)",
+                    if threads == 1 { "" } else { "s" },
+                    opts.rounds(ROUNDS)
+                ),
+                &table,
+            );
+            results.push((theta, threads, rows));
+        }
+    }
+    results
+}

@@ -1,0 +1,195 @@
+//! Workload 1, hit latency: 10k present keys, uniformly random `get`s on 1 and 2 threads;
+//! ns per get (per thread).
+//!
+//! Every cache is sized 20,000 so that all 10k keys fit in every shard layout; each is checked
+//! to hold all of them before timing, and any miss during timing is reported. ptrcache runs
+//! with its default expiration (3 h), as users get it, so its clock check is on the measured
+//! path; a `never_expire` row shows that check's cost. Peers run without expiration (cached's
+//! LruTtlCache needs one: 100 years).
+
+use super::{Runner, Sample, rounds};
+use crate::Opts;
+use crate::contenders::{
+    AsyncContender, CachedLruTtl, Contender, Dash, Hash, LruMutex, MiniMoka, Moka, MokaFuture, Ptr, Quick,
+};
+use crate::payload::Payload;
+use crate::report::{Better, Measured, figure_table, print_table};
+use crate::rng::{SplitMix64, key_of};
+use crate::timing::{calibrate, current_thread_runtime, parallel, single};
+use std::hint::black_box;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Rounds in a full run.
+pub const ROUNDS: usize = 5;
+/// Keys present in the cache.
+pub const PRESENT: usize = 10_000;
+/// Capacity of every cache, so that all present keys fit whatever the sharding.
+pub const CAPACITY: usize = 20_000;
+/// Length of each thread's precomputed query cycle (fits in L2 with its keys).
+const QUERY_CYCLE: usize = 1 << 16;
+/// ptrcache's default expiration.
+pub const DEFAULT_EXP: Duration = Duration::from_secs(3 * 60 * 60);
+
+/// What one measurement needs.
+#[derive(Debug)]
+pub struct Args {
+    threads: usize,
+    /// Time each measurement aims at (the get count is calibrated per contender).
+    target: Duration,
+    /// Bounds of the calibrated get count per thread.
+    min_gets: usize,
+    max_gets: usize,
+    present: Vec<u64>,
+    queries: Vec<Vec<u64>>,
+}
+
+impl Args {
+    /// The calibrated get count per thread.
+    fn gets(&self, pilot: impl FnMut(usize) -> Duration) -> usize {
+        calibrate(self.target, self.min_gets, self.max_gets, pilot)
+    }
+}
+
+fn fill<C: Contender<Payload>>(cache: &C, present: &[u64]) {
+    for &key in present {
+        cache.insert(key, Arc::new(Payload::new(key)));
+    }
+    cache.settle();
+    let missing = present.iter().filter(|&&key| cache.get(key).is_none()).count();
+    assert_eq!(missing, 0, "{} lost {missing} of {} present keys", C::NAME, present.len());
+}
+
+#[inline]
+fn get_loop<C: Contender<Payload>>(cache: &C, queries: &[u64], gets: usize) -> usize {
+    let mut hits = 0;
+    for i in 0..gets {
+        let key = queries[i & (QUERY_CYCLE - 1)];
+        if let Some(value) = cache.get(black_box(key)) {
+            hits += 1;
+            black_box(&value);
+        }
+    }
+    hits
+}
+
+fn check_hits(name: &str, hits: usize, expected: usize) {
+    if hits != expected {
+        eprintln!("warning: {name} missed {} of {expected} gets of present keys", expected - hits);
+    }
+}
+
+/// A sync contender on `args.threads` threads.
+fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Duration>) -> Runner<'a, Args> {
+    Runner::new(label, C::KIND, move |args: &Args| {
+        let cache = C::build(CAPACITY, ttl);
+        fill(&cache, &args.present);
+        let gets = args.gets(|n| single(|| get_loop(&cache, &args.queries[0], n)).0);
+        let (wall, hits) =
+            parallel(args.threads, |_| (), |thread, ()| get_loop(&cache, &args.queries[thread], gets));
+        check_hits(C::NAME, hits.iter().sum(), gets * args.threads);
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
+    })
+}
+
+/// A thread-local contender (the unsynchronized `HashMap`): one thread only.
+fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
+    Runner::new(label, C::KIND, move |args: &Args| {
+        if args.threads != 1 {
+            return None;
+        }
+        let cache = C::build(CAPACITY, None);
+        fill(&cache, &args.present);
+        let gets = args.gets(|n| single(|| get_loop(&cache, &args.queries[0], n)).0);
+        let (time, hits) = single(|| get_loop(&cache, &args.queries[0], gets));
+        check_hits(C::NAME, hits, gets);
+        Some(Sample::new(time.as_nanos() as f64 / gets as f64))
+    })
+}
+
+/// An async contender, each thread driving it from a current-thread runtime.
+fn async_runner<'a, A: AsyncContender<Payload>>(label: &str) -> Runner<'a, Args> {
+    Runner::new(label, A::KIND, move |args: &Args| {
+        let cache = A::build(CAPACITY, None);
+        current_thread_runtime().block_on(async {
+            for &key in &args.present {
+                cache.insert(key, Arc::new(Payload::new(key))).await;
+            }
+        });
+        let get_async = |runtime: &tokio::runtime::Runtime, queries: &[u64], gets: usize| {
+            runtime.block_on(async {
+                let mut hits = 0;
+                for i in 0..gets {
+                    if let Some(value) = cache.get(black_box(queries[i & (QUERY_CYCLE - 1)])).await {
+                        hits += 1;
+                        black_box(&value);
+                    }
+                }
+                hits
+            })
+        };
+        let pilot = current_thread_runtime();
+        let gets = args.gets(|n| single(|| get_async(&pilot, &args.queries[0], n)).0);
+        let (wall, hits) = parallel(
+            args.threads,
+            |_| current_thread_runtime(),
+            |thread, runtime| get_async(&runtime, &args.queries[thread], gets),
+        );
+        check_hits(A::NAME, hits.iter().sum(), gets * args.threads);
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
+    })
+}
+
+/// The runners, ptrcache's main row first.
+pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
+    vec![
+        sync_runner::<Ptr<Payload>>("ptrcache", Some(DEFAULT_EXP)),
+        sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None),
+        sync_runner::<Quick<Payload>>("quick_cache", None),
+        sync_runner::<Moka<Payload>>("moka", None),
+        async_runner::<MokaFuture<Payload>>("moka (future)"),
+        sync_runner::<MiniMoka<Payload>>("mini-moka", None),
+        sync_runner::<CachedLruTtl<Payload>>("cached (LruTtlCache, Mutex)", None),
+        sync_runner::<LruMutex<Payload>>("lru (Mutex)", None),
+        local_runner::<Hash<Payload>>("HashMap (1 thread, foldhash)"),
+        sync_runner::<Dash<Payload>>("dashmap (no eviction, foldhash)", None),
+    ]
+}
+
+/// Runs the workload for 1 and 2 threads and prints the tables; returns them by thread count.
+pub fn run(opts: &Opts) -> Vec<(usize, Vec<Measured>)> {
+    let present: Vec<u64> = (0..PRESENT as u64).map(key_of).collect();
+    let target = Duration::from_millis(if opts.quick { 20 } else { 150 });
+    let runners = runners();
+    let mut results = Vec::new();
+    for threads in [1, 2] {
+        let queries = (0..threads)
+            .map(|thread| {
+                let mut rng = SplitMix64::new(100 + thread as u64);
+                (0..QUERY_CYCLE).map(|_| present[rng.below(PRESENT as u64) as usize]).collect()
+            })
+            .collect();
+        let args = Args {
+            threads,
+            target,
+            min_gets: opts.ops(200_000),
+            max_gets: opts.ops(5_000_000),
+            present: present.clone(),
+            queries,
+        };
+        let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |_| String::new());
+        let table =
+            figure_table("ns/get", 1, Better::Lower, Some(("quick_cache", "quick_cache")), &[], &rows);
+        print_table(
+            &format!(
+                "### Hit latency, {threads} thread{} ({PRESENT} present keys, ~{} ms of gets per measurement, {} rounds)",
+                if threads == 1 { "" } else { "s" },
+                target.as_millis(),
+                opts.rounds(ROUNDS)
+            ),
+            &table,
+        );
+        results.push((threads, rows));
+    }
+    results
+}
