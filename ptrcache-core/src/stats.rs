@@ -52,6 +52,7 @@ impl Stats {
 /// One shard's counters. Hits and misses are bumped under a read lock, the rest under the write
 /// lock; all are atomics so that `stats()` can read them without locking.
 #[derive(Debug, Default)]
+#[repr(C)]
 pub(crate) struct Counters {
     pub(crate) hits: AtomicU64,
     pub(crate) misses: AtomicU64,
