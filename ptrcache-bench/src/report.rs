@@ -71,6 +71,18 @@ pub fn ratio(value: f64, best: f64, better: Better) -> f64 {
     }
 }
 
+/// The per-round ratio of `row` to `base` (each round's samples paired: contenders run back to
+/// back in a round, so a slow phase of the shared machine hits both), summarized over the
+/// rounds; `None` if the rows do not have one sample per round each.
+pub fn paired(row: &Measured, base: &Measured, better: Better) -> Option<Summary> {
+    if row.samples.len() != base.samples.len() || row.samples.is_empty() {
+        return None;
+    }
+    let ratios: Vec<f64> =
+        row.samples.iter().zip(&base.samples).map(|(&value, &base)| ratio(value, base, better)).collect();
+    Some(Summary::of(&ratios))
+}
+
 /// The best median among the real caches of `rows`.
 pub fn best_real(rows: &[Measured], better: Better) -> Option<f64> {
     let medians = rows.iter().filter(|row| row.kind == Kind::Real).map(|row| row.summary().median);
@@ -86,8 +98,8 @@ pub fn median_of(rows: &[Measured], name: &str) -> Option<f64> {
 }
 
 /// A markdown table of `rows`: the figure as `median (min–max)`, its ratio to the best real
-/// cache, its ratio to `baseline` (a row name and a column label) if given, then the extra
-/// cells.
+/// cache (of the medians), its ratio to `baseline` (a row name and a column label) if given,
+/// paired per round as `median (min–max)`, then the extra cells.
 pub fn figure_table(
     figure: &str,
     decimals: usize,
@@ -99,18 +111,19 @@ pub fn figure_table(
     let mut headers = vec!["contender".to_string(), format!("{figure}: median (min–max)")];
     headers.push("× best real".to_string());
     if let Some((_, column)) = baseline {
-        headers.push(format!("× {column}"));
+        headers.push(format!("× {column}, paired per round"));
     }
     headers.extend(extra_headers.iter().map(|header| header.to_string()));
     let mut table = Table::new(headers);
     let best = best_real(rows, better);
-    let base = baseline.and_then(|(name, _)| median_of(rows, name));
+    let base = baseline.and_then(|(name, _)| rows.iter().find(|row| row.name == name));
     for row in rows {
         let summary = row.summary();
         let mut cells = vec![label(row), summary.show(decimals)];
         cells.push(best.map_or("—".into(), |best| format!("{:.2}", ratio(summary.median, best, better))));
         if baseline.is_some() {
-            cells.push(base.map_or("—".into(), |base| format!("{:.2}", ratio(summary.median, base, better))));
+            let pair = base.and_then(|base| paired(row, base, better));
+            cells.push(pair.map_or("—".into(), |pair| pair.show(2)));
         }
         cells.extend(row.extra.iter().cloned());
         table.row(cells);

@@ -143,9 +143,10 @@ fn async_runner<'a, A: AsyncContender<Payload>>(label: &str) -> Runner<'a, Args>
 /// The runners, ptrcache's main row first.
 pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
     vec![
+        // ptrcache and quick_cache adjacent: their per-round paired ratio is the target.
         sync_runner::<Ptr<Payload>>("ptrcache", Some(DEFAULT_EXP)),
-        sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None),
         sync_runner::<Quick<Payload>>("quick_cache", None),
+        sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None),
         sync_runner::<Moka<Payload>>("moka", None),
         async_runner::<MokaFuture<Payload>>("moka (future)"),
         sync_runner::<MiniMoka<Payload>>("mini-moka", None),
