@@ -1,5 +1,6 @@
 use crate::builder::Builder;
 use crate::clock;
+use crate::hits::HitCounter;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
 use crate::store::is_live;
@@ -71,6 +72,7 @@ const MAX_SHARDS: usize = 256;
 /// ```
 pub struct PtrCache<K, V, S = RandomState> {
     shards: Box<[Shard<K, V>]>,
+    pub(crate) hits: HitCounter,
     hasher: S,
     expiration: Expiration,
     max_entries: usize,
@@ -125,6 +127,7 @@ where
         };
         PtrCache {
             shards: (0..count).map(|index| Shard::new(capacity(index))).collect(),
+            hits: HitCounter::default(),
             hasher,
             expiration,
             max_entries,
@@ -158,7 +161,7 @@ where
         node.touch();
         let value = Arc::clone(&node.value);
         drop(store);
-        Counters::add(&shard.counters.hits, 1);
+        self.hits.record();
         Some(value)
     }
 
@@ -434,7 +437,7 @@ impl<K, V, S> PtrCache<K, V, S> {
     /// assert_eq!(cache.stats().evictions, 1);
     /// ```
     pub fn stats(&self) -> Stats {
-        let mut stats = Stats::default();
+        let mut stats = Stats { hits: self.hits.load(), ..Stats::default() };
         for shard in self.shards.iter() {
             shard.counters.add_to(&mut stats);
         }

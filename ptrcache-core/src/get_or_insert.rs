@@ -117,7 +117,9 @@ where
             let expired = match store.get(hash, &key) {
                 Some(node) if is_live(node) => {
                     node.touch();
-                    Counters::add(&counters.hits, u64::from(count));
+                    if count {
+                        self.hits.add(1);
+                    }
                     return Ok(Join::Hit(Arc::clone(&node.value)));
                 }
                 found => found.is_some(),

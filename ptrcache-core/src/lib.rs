@@ -158,6 +158,7 @@ mod clock;
 mod expiration;
 mod flight;
 mod get_or_insert;
+mod hits;
 mod policy;
 mod property;
 mod shard;

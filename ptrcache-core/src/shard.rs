@@ -3,14 +3,13 @@ use crate::store::{Store, Trash};
 use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockWriteGuard, write};
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
-/// share a line, nor its adjacent-line prefetch pair. In C order so that the counters (the hit
-/// counter is bumped on every hit) sit on the same line as the lock word that every hit writes
-/// anyway: a hit then dirties one line of the shard, not two.
+/// share a line, nor its adjacent-line prefetch pair. In C order so that the lock word and the
+/// heads of the table and slab (see [`Store`]) that every hit reads share the first line.
 #[derive(Debug)]
 #[repr(C, align(128))]
 pub(crate) struct Shard<K, V> {
-    pub(crate) counters: Counters,
     pub(crate) store: RwLock<Store<K, V>>,
+    pub(crate) counters: Counters,
     /// `store.len()`, readable without the lock.
     len: AtomicUsize,
 }

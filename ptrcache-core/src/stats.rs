@@ -10,8 +10,9 @@ use crate::sync::{AtomicU64, Ordering};
 /// - `evictions`: live values dropped to respect `max_entries`.
 /// - `expirations`: expired values removed (by a lookup, `purge_expired`, or normal traffic).
 ///
-/// `contains_key` counts neither a hit nor a miss. The counters are updated with relaxed
-/// atomics per shard, so a snapshot taken while other threads work may be a little behind.
+/// `contains_key` counts neither a hit nor a miss. Hits are counted by each thread in a counter
+/// of its own (so a hit writes no shared counter), the rest with relaxed atomics per shard; a
+/// snapshot taken while other threads work may be a little behind, never ahead.
 ///
 /// ```
 /// let cache = ptrcache::PtrCache::<&str, u32>::new();
@@ -49,12 +50,11 @@ impl Stats {
     }
 }
 
-/// One shard's counters. Hits and misses are bumped under a read lock, the rest under the write
-/// lock; all are atomics so that `stats()` can read them without locking.
+/// One shard's counters (hits are counted per cache, see `hits.rs`). Misses are bumped without
+/// the lock, the rest under the write lock; all are atomics so that `stats()` can read them
+/// without locking.
 #[derive(Debug, Default)]
-#[repr(C)]
 pub(crate) struct Counters {
-    pub(crate) hits: AtomicU64,
     pub(crate) misses: AtomicU64,
     pub(crate) inserts: AtomicU64,
     pub(crate) evictions: AtomicU64,
@@ -70,7 +70,6 @@ impl Counters {
     }
 
     pub(crate) fn add_to(&self, stats: &mut Stats) {
-        stats.hits += self.hits.load(Ordering::Relaxed);
         stats.misses += self.misses.load(Ordering::Relaxed);
         stats.inserts += self.inserts.load(Ordering::Relaxed);
         stats.evictions += self.evictions.load(Ordering::Relaxed);
