@@ -278,7 +278,7 @@ where
 
     /// Stores `value` under the shard's write lock; drops what it displaced after unlocking.
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
-        let now = clock::now();
+        let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
         self.shard(hash).write(|store, counters, trash| {
             if store.insert(hash, key, value, deadline, now, counters, trash) {

@@ -5,8 +5,12 @@
 //! vDSO). The coarse clock is the precise one as of the last timer tick, so it lags by up to a
 //! tick (4 ms here; at most 10 ms for any kernel `HZ` >= 100). An entry whose deadline is more than
 //! [`COARSE_WINDOW_NANOS`] after the coarse time is certainly live; only entries that close to
-//! their deadline pay for a precise read. So no value is served after its deadline and none is
-//! expired early, while the common case stays cheap.
+//! their deadline pay for a precise read. So no value is served after its deadline, while the
+//! common case stays cheap.
+//!
+//! Deadlines are set from the coarse clock too ([`coarse_now`]), which saves a precise read on
+//! every insertion: a stored value may therefore expire up to one tick (4 ms here, at most
+//! 10 ms) before `set` time + expiration, never after.
 //!
 //! On other platforms, or if the coarse clock is too coarse, every check is precise.
 //!
@@ -26,6 +30,14 @@ const COARSE_WINDOW_NANOS: Nanos = 10_000_000;
 /// The precise time.
 pub(crate) fn now() -> Nanos {
     mock::shift(imp::precise())
+}
+
+/// The coarse time: never ahead of [`now`], behind it by at most a tick (see the module docs).
+/// What deadlines are computed from, and what sweeps compare with (they may only remove
+/// entries that have certainly expired).
+#[inline]
+pub(crate) fn coarse_now() -> Nanos {
+    mock::shift(imp::coarse().unwrap_or_else(imp::precise))
 }
 
 /// Whether an entry with `deadline` has expired: exact, and cheap unless the deadline is near.

@@ -7,7 +7,7 @@ use crate::clock;
 use crate::flight::{Guard, Join, Land, REENTRANT, Release};
 use crate::stats::Counters;
 use crate::store::is_live;
-use crate::sync::{ThreadId, current_thread};
+use crate::sync::{ThreadId, current_thread_id};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -112,7 +112,7 @@ where
     #[cold]
     pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
-        let thread: ThreadId = current_thread().id();
+        let thread: ThreadId = current_thread_id();
         let joined = shard.write(|store, counters, trash| {
             let expired = match store.get(hash, &key) {
                 Some(node) if is_live(node) => {
@@ -161,7 +161,7 @@ where
     S: BuildHasher,
 {
     fn land(&self, hash: u64, id: u64, value: Arc<V>) {
-        let now = clock::now();
+        let now = clock::coarse_now();
         let deadline = clock::deadline(now, self.expiration());
         // Declared first, dropped last: wakes the waiters after the lock is released, with the
         // value once it is stored, or with nothing if storing panicked.

@@ -151,6 +151,30 @@ impl Policy {
         };
     }
 
+    /// Points the neighbours (or the list ends) of an entry moved to slab index `index` at it.
+    pub(crate) fn relocate<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32) {
+        let node = slab.node_mut(index);
+        let (Links { prev, next }, queue) = (node.links, node.queue);
+        let list = self.list(queue);
+        if prev == NIL {
+            list.head = index;
+        } else {
+            slab.node_mut(prev).links.next = index;
+        }
+        if next == NIL {
+            list.tail = index;
+        } else {
+            slab.node_mut(next).links.prev = index;
+        }
+    }
+
+    /// Shrinks the ghost table to suit a shard of `len` entries (forgetting its victims).
+    pub(crate) fn shrink_ghosts(&mut self, len: usize) {
+        if len == 0 || self.ghost.slots.len() > len.max(MIN_GHOSTS).next_power_of_two() {
+            self.ghost.slots = Vec::new();
+        }
+    }
+
     /// Takes an entry out of its queue (it is being removed).
     pub(crate) fn forget<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32) {
         let queue = slab.node_mut(index).queue;

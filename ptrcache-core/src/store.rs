@@ -21,6 +21,9 @@ use std::{borrow::Borrow, sync::Arc};
 /// released by normal traffic even when the cache is far below its bound.
 const SWEEP_STEPS: usize = 2;
 
+/// Slabs smaller than this are not compacted until they are empty.
+const MIN_SHRINK_SLOTS: usize = 16;
+
 /// The most credit a hit can give an entry (S3-FIFO's 2-bit frequency).
 const MAX_CREDIT: u8 = 3;
 
@@ -276,6 +279,7 @@ impl<K, V> Store<K, V> {
         let (index, _) = entry.remove();
         self.policy.forget(&mut self.slab, index);
         let node = self.slab.remove(index);
+        self.shrink_if_sparse();
         Some((node.key, node.value, node.deadline))
     }
 
@@ -304,6 +308,7 @@ impl<K, V> Store<K, V> {
     /// Looks at the next [`SWEEP_STEPS`] slab slots and removes the expired entries there.
     fn sweep(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
         let slots = self.slab.nodes.len();
+        let mut swept = false;
         for _ in 0..SWEEP_STEPS.min(slots) {
             self.sweep_hand = if self.sweep_hand + 1 >= slots { 0 } else { self.sweep_hand + 1 };
             let index = self.sweep_hand;
@@ -313,7 +318,11 @@ impl<K, V> Store<K, V> {
                 let node = self.remove_at(index);
                 Counters::add(&counters.expirations, 1);
                 trash.push(node.key, node.value);
+                swept = true;
             }
+        }
+        if swept {
+            self.shrink_if_sparse();
         }
     }
 
@@ -329,7 +338,53 @@ impl<K, V> Store<K, V> {
                 purged += 1;
             }
         }
+        self.shrink_if_sparse();
         purged
+    }
+
+    /// Gives memory back once at most a quarter of the slab is in use: a cache that emptied
+    /// (expiry, removals) does not keep its peak footprint. Amortized O(1): a shrink moves at
+    /// most the live entries, and the next needs three quarters of them to go first.
+    fn shrink_if_sparse(&mut self) {
+        let slots = self.slab.nodes.len();
+        if slots > 0 && (self.len() == 0 || (slots >= MIN_SHRINK_SLOTS && self.len() * 4 <= slots)) {
+            self.compact();
+        }
+    }
+
+    /// Moves the entries at the end of the slab into its free slots below `len()`, so that the
+    /// slab can be cut to `len()`, then shrinks the table, the slab and the ghosts to fit.
+    fn compact(&mut self) {
+        let len = self.len();
+        let holes: Vec<u32> = self.slab.free.iter().copied().filter(|&hole| (hole as usize) < len).collect();
+        let mut from = self.slab.nodes.len();
+        for hole in holes {
+            from -= 1;
+            while self.slab.nodes[from].is_none() {
+                from -= 1;
+            }
+            self.relocate(from as u32, hole);
+        }
+        self.slab.nodes.truncate(len);
+        self.slab.nodes.shrink_to_fit();
+        self.slab.free = Vec::new();
+        let Store { table, slab, .. } = self;
+        table.shrink_to(len, |&index| spread(slab.node(index).tag));
+        self.policy.shrink_ghosts(len);
+        self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
+        self.sweep_hand = 0;
+    }
+
+    /// Moves the entry at slab index `from` to the free index `to`, keeping its place in its
+    /// queue and its table slot.
+    fn relocate(&mut self, from: u32, to: u32) {
+        let node = self.slab.nodes[from as usize].take().expect("relocating a free slot");
+        let tag = node.tag;
+        self.slab.nodes[to as usize] = Some(node);
+        self.policy.relocate(&mut self.slab, to);
+        if let Some(slot) = self.table.find_mut(spread(tag), |&index| index == from) {
+            *slot = to;
+        }
     }
 
     /// Empties the store (but not its pending keys), handing back the old slab.
@@ -389,6 +444,55 @@ mod tests {
         // key 8 + value pointer 8 + deadline 8 + links 8 + tag 4 + queue 1 + credit 1, padded;
         // the memory benchmark's per-entry overhead rests on this.
         assert_eq!(std::mem::size_of::<Option<Node<u64, [u8; 64]>>>(), 40);
+    }
+
+    fn filled(count: u64) -> Store<u64, u64> {
+        let mut store = Store::new(1_000);
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        for key in 0..count {
+            assert!(store.insert(hash_of(key), key, Arc::new(key), clock::NEVER, 1, &counters, &mut trash));
+        }
+        store
+    }
+
+    fn hash_of(key: u64) -> u64 {
+        key.wrapping_mul(0x2545_F491_4F6C_DD1D).rotate_left(17)
+    }
+
+    #[test]
+    fn a_sparse_store_compacts_and_keeps_every_live_entry_in_queue_order() {
+        let mut store = filled(400);
+        // Remove all but every tenth key, from everywhere in the slab.
+        for key in (0..400).filter(|key| key % 10 != 0) {
+            assert!(store.remove(hash_of(key), &key).is_some());
+        }
+        assert_eq!(store.len(), 40);
+        assert!(store.slab.nodes.len() < 400, "the slab did not shrink");
+        assert!(store.slab.nodes.capacity() <= 4 * 40);
+        for key in (0..400).step_by(10) {
+            let node = store.get(hash_of(key), &key).expect("a live entry was lost by the compaction");
+            assert_eq!(*node.value, key);
+        }
+        // The queues still hold every entry once: evicting drains them all, oldest first.
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        let mut order = Vec::new();
+        while store.len() > 0 {
+            let before: Vec<u64> = store.live(0).map(|node| node.key).collect();
+            store.evict(0, &counters, &mut trash);
+            let after: Vec<u64> = store.live(0).map(|node| node.key).collect();
+            order.extend(before.into_iter().filter(|key| !after.contains(key)));
+        }
+        assert_eq!(order, (0..400).step_by(10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn an_emptied_store_holds_no_memory() {
+        let mut store = filled(100);
+        for key in 0..100 {
+            store.remove(hash_of(key), &key);
+        }
+        assert_eq!((store.slab.nodes.capacity(), store.table.capacity()), (0, 0));
+        assert_eq!(store.slab.free.capacity(), 0);
     }
 
     #[test]

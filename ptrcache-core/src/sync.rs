@@ -12,7 +12,16 @@ pub(crate) use std::sync::{
 };
 
 #[cfg(not(ptrcache_loom))]
-pub(crate) use std::thread::{ThreadId, current as current_thread};
+pub(crate) use std::thread::ThreadId;
+
+/// The calling thread's id, kept in a thread-local: `thread::current()` clones an `Arc`.
+#[cfg(not(ptrcache_loom))]
+pub(crate) fn current_thread_id() -> ThreadId {
+    std::thread_local! {
+        static ID: ThreadId = std::thread::current().id();
+    }
+    ID.try_with(|id| *id).unwrap_or_else(|_| std::thread::current().id())
+}
 
 #[cfg(ptrcache_loom)]
 pub(crate) use loom::sync::{
@@ -22,7 +31,12 @@ pub(crate) use loom::sync::{
 
 // loom runs its threads on one OS thread, so thread identity must come from loom too.
 #[cfg(ptrcache_loom)]
-pub(crate) use loom::thread::{ThreadId, current as current_thread};
+pub(crate) use loom::thread::ThreadId;
+
+#[cfg(ptrcache_loom)]
+pub(crate) fn current_thread_id() -> ThreadId {
+    loom::thread::current().id()
+}
 
 /// Locks `mutex`, ignoring poison: every critical section leaves its data consistent.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
