@@ -19,16 +19,29 @@ const WORKLOADS: [&str; 7] = ["hit", "getorinsert", "ratio", "memory", "expiry",
 fn alloc_binary() -> Result<PathBuf, String> {
     let me = std::env::current_exe().map_err(|error| error.to_string())?;
     let sibling = me.with_file_name(format!("ptrcache-bench-alloc{}", std::env::consts::EXE_SUFFIX));
-    if sibling.exists() {
-        return Ok(sibling);
-    }
-    // Under `cargo run`, build it with the same profile as this binary.
-    let cargo = std::env::var_os("CARGO").ok_or("ptrcache-bench-alloc not found beside this binary")?;
+    // Under `cargo run`, (re)build it with the same profile as this binary: a sibling left by an
+    // earlier build would measure an older ptrcache. Run directly, use the sibling as it is.
+    let Some(cargo) = std::env::var_os("CARGO") else {
+        return if sibling.exists() {
+            Ok(sibling)
+        } else {
+            Err("ptrcache-bench-alloc not found beside this binary".into())
+        };
+    };
     let profile =
         me.parent().and_then(|dir| dir.file_name()).and_then(|name| name.to_str()).unwrap_or("debug");
     let profile = if profile == "debug" { "dev" } else { profile };
     let status = Command::new(cargo)
-        .args(["build", "-p", "ptrcache-bench", "--bin", "ptrcache-bench-alloc", "--profile", profile])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "ptrcache-bench",
+            "--bin",
+            "ptrcache-bench-alloc",
+            "--profile",
+            profile,
+        ])
         .status()
         .map_err(|error| error.to_string())?;
     if status.success() && sibling.exists() {
