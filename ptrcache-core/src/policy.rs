@@ -222,20 +222,20 @@ impl Policy {
     }
 }
 
-/// Hashes of recent victims of the small queue: a direct-mapped table of 32-bit fingerprints,
+/// Hashes of recent victims: a direct-mapped table of 16-bit fingerprints,
 /// sized like the shard's slab. A collision forgets the older hash, which is harmless here.
 #[derive(Debug, Default)]
 struct Ghost {
-    slots: Vec<u32>,
+    slots: Vec<u16>,
 }
 
 impl Ghost {
-    fn slot(&self, hash: u64) -> (usize, u32) {
-        // The shard index comes from bits 32..40 and hashbrown's tag from the top 7, so use the
-        // low bits for the slot and bits 40..63 for the fingerprint, shifted to leave bit 0
-        // (set: the slot is used) and bit 1 (the queue the key was evicted from).
+    fn slot(&self, hash: u64) -> (usize, u16) {
+        // The low bits pick the slot and the top 14 make the fingerprint (a false match once in
+        // 16,384 lookups, harmless), shifted to leave bit 0 (set: the slot is used) and bit 1
+        // (the queue the key was evicted from).
         let slot = (hash as usize) & (self.slots.len() - 1);
-        (slot, (((hash >> 40) as u32) << 2) | 1)
+        (slot, (((hash >> 50) as u16) << 2) | 1)
     }
 
     fn insert(&mut self, hash: u64, origin: Queue, len: usize) {
@@ -244,7 +244,7 @@ impl Ghost {
             self.slots = vec![0; len];
         }
         let (slot, print) = self.slot(hash);
-        self.slots[slot] = print | (u32::from(origin == Queue::Main) << 1);
+        self.slots[slot] = print | (u16::from(origin == Queue::Main) << 1);
     }
 
     fn take(&mut self, hash: u64) -> Option<Queue> {
