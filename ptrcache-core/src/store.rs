@@ -298,8 +298,8 @@ impl<K, V> Store<K, V> {
             return;
         };
         let node = self.remove_at(victim.index);
-        if let Some(origin) = victim.remember {
-            self.policy.remember(spread(node.tag), origin, self.slab.nodes.len());
+        if victim.remember {
+            self.policy.remember(spread(node.tag), self.slab.nodes.len());
         }
         Counters::add(if victim.expired { &counters.expirations } else { &counters.evictions }, 1);
         trash.push(node.key, node.value);
