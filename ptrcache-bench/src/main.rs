@@ -89,10 +89,9 @@ fn main() -> ExitCode {
                 }
             },
             "stampede" => goals.extend(targets::stampede(&workloads::stampede::run(&cli.opts))),
-            "memo" => goals.extend(targets::memo(
-                &workloads::memo::run(&cli.opts),
-                "ptrcache (by hand: static LazyLock + get_or_insert_with)",
-            )),
+            "memo" => {
+                goals.extend(targets::memo(&workloads::memo::run(&cli.opts), workloads::memo::PTR_CACHED))
+            }
             "memory" | "expiry" => {
                 if let Err(error) = run_alloc(workload, &cli) {
                     eprintln!("{error}");
