@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+#![warn(clippy::pedantic)]
 
 pub use ptrcache_core::{Builder, Expiration, PtrCache, RandomState, Stats};
 pub use ptrcache_macros::{cached_property, ptr_cached};

@@ -71,6 +71,7 @@ pub type CacheStatic<K, V> = LazyLock<PtrCache<K, V>>;
 /// Builds the cache of a `#[ptr_cached]` function (`Builder::build`, with the key's bound
 /// spanned like every other use of the key).
 #[inline]
+#[must_use]
 pub fn new_cache<K: Hash + Eq, V>(builder: Builder<K, V>) -> PtrCache<K, V> {
     builder.build()
 }
@@ -96,6 +97,10 @@ pub fn get_clone<K: Hash + Eq, V, F: FnOnce() -> V>(
 }
 
 /// `fn(..) -> Result<Arc<V>, E>`: only `Ok` is stored.
+///
+/// # Errors
+///
+/// The error of `init` when this call ran it and it failed; nothing is stored then.
 #[inline]
 pub fn try_get_arc<K: Hash + Eq, V, E, F: FnOnce() -> Result<Arc<V>, E>>(
     cache: &PtrCache<K, V>,
@@ -106,6 +111,10 @@ pub fn try_get_arc<K: Hash + Eq, V, E, F: FnOnce() -> Result<Arc<V>, E>>(
 }
 
 /// `fn(..) -> Result<V, E>`: only `Ok` is stored, and a clone of it is returned.
+///
+/// # Errors
+///
+/// The error of `init` when this call ran it and it failed; nothing is stored then.
 #[inline]
 pub fn try_get_clone<K: Hash + Eq, V, E, F: FnOnce() -> Result<V, E>>(
     cache: &PtrCache<K, V>,
@@ -153,6 +162,10 @@ mod asynchronous {
     }
 
     /// `async fn(..) -> Result<Arc<V>, E>`: only `Ok` is stored.
+    ///
+    /// # Errors
+    ///
+    /// The error of `init` when this call ran it and it failed; nothing is stored then.
     pub async fn try_aget_arc<K, V, E, F, Fut>(cache: &PtrCache<K, V>, key: K, init: F) -> Result<Arc<V>, E>
     where
         K: Hash + Eq,
@@ -163,6 +176,10 @@ mod asynchronous {
     }
 
     /// `async fn(..) -> Result<V, E>`: only `Ok` is stored, and a clone of it is returned.
+    ///
+    /// # Errors
+    ///
+    /// The error of `init` when this call ran it and it failed; nothing is stored then.
     pub async fn try_aget_clone<K, V, E, F, Fut>(
         cache: &PtrCache<K, V>,
         key: K,

@@ -89,6 +89,7 @@ impl<K, V> PtrCache<K, V> {
     /// assert_eq!(cache.max_entries(), 5_000);
     /// assert_eq!(cache.expiration(), ptrcache::Expiration::from_secs(3 * 60 * 60));
     /// ```
+    #[must_use]
     pub fn new() -> Self
     where
         K: Hash + Eq,
@@ -186,23 +187,23 @@ where
         let shard = self.shard(hash);
         let found = self.lookup(shard, hash, key);
         if found.is_none() {
-            self.miss(shard, hash, key);
+            Self::miss(shard, hash, key);
         }
         found
     }
 
     #[cold]
-    fn miss<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
+    fn miss<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         Counters::add(&shard.counters.misses, 1);
-        self.remove_if_expired(shard, hash, key);
+        Self::remove_if_expired(shard, hash, key);
     }
 
     /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile).
-    pub(crate) fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
+    pub(crate) fn remove_if_expired<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
@@ -377,7 +378,7 @@ where
     {
         let now = clock::now();
         let mut entries = Vec::with_capacity(self.len());
-        for shard in self.shards.iter() {
+        for shard in &self.shards {
             let store = read(&shard.store);
             entries.extend(store.live(now).map(|node| (node.key.clone(), Arc::clone(&node.value))));
         }
@@ -438,7 +439,7 @@ impl<K, V, S> PtrCache<K, V, S> {
     /// ```
     pub fn stats(&self) -> Stats {
         let mut stats = Stats { hits: self.hits.load(), ..Stats::default() };
-        for shard in self.shards.iter() {
+        for shard in &self.shards {
             shard.counters.add_to(&mut stats);
         }
         stats

@@ -94,6 +94,11 @@ mod mock {
     }
 
     #[cfg(not(feature = "mock-clock"))]
+    #[allow(
+        clippy::inline_always,
+        reason = "the identity on every clock read of the hit path: it must never cost a call, \
+                  not even in a debug build"
+    )]
     #[inline(always)]
     pub(super) fn shift(time: Nanos) -> Nanos {
         time
@@ -106,6 +111,11 @@ mod imp {
     use rustix::time::{ClockId, Timespec, clock_getres, clock_gettime};
     use std::sync::OnceLock;
 
+    #[allow(
+        clippy::cast_sign_loss,
+        reason = "the monotonic clocks and their resolution are never negative, and `tv_nsec` is \
+                  in 0..1e9, so the casts are exact"
+    )]
     fn nanos(time: Timespec) -> Nanos {
         (time.tv_sec as u64).saturating_mul(1_000_000_000).saturating_add(time.tv_nsec as u64)
     }

@@ -42,6 +42,7 @@ impl Expiration {
     /// assert_eq!(Expiration::from_secs(-5), Expiration::Never);
     /// assert_eq!(Expiration::from_secs(0).duration(), Some(std::time::Duration::ZERO));
     /// ```
+    #[must_use]
     pub const fn from_secs(secs: i64) -> Self {
         if secs < 0 { Expiration::Never } else { Expiration::After(Duration::from_secs(secs.unsigned_abs())) }
     }
@@ -54,6 +55,7 @@ impl Expiration {
     /// assert_eq!(Expiration::After(Duration::from_secs(1)).duration(), Some(Duration::from_secs(1)));
     /// assert_eq!(Expiration::Never.duration(), None);
     /// ```
+    #[must_use]
     pub const fn duration(self) -> Option<Duration> {
         match self {
             Expiration::After(duration) => Some(duration),

@@ -156,7 +156,7 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
-        for (registry, counter) in self.slots.iter_mut().flat_map(Option::take) {
+        for (registry, counter) in self.slots.iter_mut().filter_map(Option::take) {
             registry.retire(&counter);
         }
     }

@@ -153,6 +153,7 @@
 //! | `mock-clock` | no | **test-only**: a hidden `advance_mock_clock(Duration)` that moves the clock of every cache in the process forward | an atomic load per clock read |
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![doc(test(attr(deny(warnings))))]
+#![warn(clippy::pedantic)]
 
 mod builder;
 mod cache;

@@ -205,6 +205,10 @@ impl Ghost {
     fn slot(&self, hash: u64) -> (usize, u16) {
         // The low bits pick the slot and the top 15 make the fingerprint (a false match once in
         // 32,768 lookups, harmless), shifted to leave bit 0 set: the slot is used.
+        #[allow(
+            clippy::cast_possible_truncation,
+            reason = "only the low bits pick the slot: truncating the hash to `usize` is intended"
+        )]
         let slot = (hash as usize) & (self.slots.len() - 1);
         (slot, (((hash >> 49) as u16) << 1) | 1)
     }

@@ -154,13 +154,12 @@ struct Running {
 impl Running {
     fn enter(cell: usize) -> Running {
         RUNNING.with_borrow_mut(|running| {
-            if running.contains(&cell) {
-                panic!(
-                    "ptrcache: a cached property's body asked for the same property of the same \
-                     instance; waiting for itself would deadlock (compute the value without reading \
-                     the property)"
-                );
-            }
+            assert!(
+                !running.contains(&cell),
+                "ptrcache: a cached property's body asked for the same property of the same \
+                 instance; waiting for itself would deadlock (compute the value without reading \
+                 the property)"
+            );
             running.push(cell);
         });
         Running { cell }

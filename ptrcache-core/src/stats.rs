@@ -44,6 +44,11 @@ impl Stats {
     /// ```
     /// assert_eq!(ptrcache::Stats::default().hit_ratio(), 0.0);
     /// ```
+    #[must_use]
+    #[allow(
+        clippy::cast_precision_loss,
+        reason = "a ratio: counts past 2^53 lose only digits far below what a ratio shows"
+    )]
     pub fn hit_ratio(&self) -> f64 {
         let lookups = self.hits + self.misses;
         if lookups == 0 { 0.0 } else { self.hits as f64 / lookups as f64 }

@@ -38,6 +38,7 @@ fn spread(tag: u32) -> u64 {
 
 /// The table hash of a key whose full hash is `hash`.
 #[inline]
+#[allow(clippy::cast_possible_truncation, reason = "the tag is the hash's low 32 bits by design")]
 fn table_hash(hash: u64) -> u64 {
     spread(hash as u32)
 }
@@ -103,6 +104,11 @@ impl<K, V> Slab<K, V> {
         self.nodes[index as usize].as_mut().expect("ptrcache: slab index of a free slot")
     }
 
+    #[allow(
+        clippy::cast_possible_truncation,
+        reason = "slab indices stay below the shard's capacity, which `PtrCache::from_parts` caps at \
+                  `u32::MAX - 1`"
+    )]
     fn insert(&mut self, node: Node<K, V>) -> u32 {
         if let Some(index) = self.free.pop() {
             self.nodes[index as usize] = Some(node);
@@ -252,6 +258,7 @@ impl<K, V> Store<K, V> {
         if self.len() >= self.slab.capacity {
             self.evict(now, counters, trash);
         }
+        #[allow(clippy::cast_possible_truncation, reason = "the tag is the hash's low 32 bits by design")]
         let index = self.slab.insert(Node {
             key,
             value,
@@ -313,6 +320,7 @@ impl<K, V> Store<K, V> {
             self.sweep_hand = if self.sweep_hand + 1 >= slots { 0 } else { self.sweep_hand + 1 };
             let index = self.sweep_hand;
             if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
+                #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
                 let index = index as u32;
                 self.policy.forget(&mut self.slab, index);
                 let node = self.remove_at(index);
@@ -331,6 +339,7 @@ impl<K, V> Store<K, V> {
         let mut purged = 0;
         for index in 0..self.slab.nodes.len() {
             if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
+                #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
                 let index = index as u32;
                 self.policy.forget(&mut self.slab, index);
                 let node = self.remove_at(index);
@@ -363,6 +372,7 @@ impl<K, V> Store<K, V> {
             while self.slab.nodes[from].is_none() {
                 from -= 1;
             }
+            #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
             self.relocate(from as u32, hole);
         }
         self.slab.nodes.truncate(len);
@@ -497,10 +507,10 @@ mod tests {
 
     #[test]
     fn spread_keeps_distinct_tags_distinct_in_the_low_bits() {
-        let buckets = 1u64 << 12;
+        let buckets = 1u32 << 12;
         let mut seen = std::collections::HashSet::new();
-        for tag in 0..buckets as u32 {
-            assert!(seen.insert(spread(tag) & (buckets - 1)), "two tags share a bucket index");
+        for tag in 0..buckets {
+            assert!(seen.insert(spread(tag) & u64::from(buckets - 1)), "two tags share a bucket index");
         }
     }
 }

@@ -5,6 +5,9 @@
 //! except `Eq` of keys (before any change, see store.rs) and `Clone` of keys under a read lock in
 //! `entries`, and the helpers below recover the guard if that code panicked.
 
+// loom's locks return std's `LockResult` too, so one `PoisonError` serves both.
+use std::sync::PoisonError;
+
 #[cfg(not(ptrcache_loom))]
 pub(crate) use std::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
@@ -40,20 +43,20 @@ pub(crate) fn current_thread_id() -> ThreadId {
 
 /// Locks `mutex`, ignoring poison: every critical section leaves its data consistent.
 pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Read-locks `lock`, ignoring poison (see the module docs).
 pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.read().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Write-locks `lock`, ignoring poison (see the module docs).
 pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(|poisoned| poisoned.into_inner())
+    lock.write().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// Waits on `condvar`, ignoring poison.
 pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
-    condvar.wait(guard).unwrap_or_else(|poisoned| poisoned.into_inner())
+    condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }

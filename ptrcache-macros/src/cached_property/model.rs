@@ -86,9 +86,9 @@ fn receiver(sig: &Signature) -> syn::Result<Token![self]> {
         return Ok(receiver.self_token);
     }
     let written = match (&receiver.reference, &receiver.colon_token, &*receiver.ty) {
-        (Some(_), None, _) => "`&mut self`",
+        // `&mut self`, or a typed `self: &mut Self`.
+        (Some(_), None, _) | (_, Some(_), Type::Reference(_)) => "`&mut self`",
         (None, None, _) => "`self` by value",
-        (_, Some(_), Type::Reference(_)) => "`&mut self`",
         (_, Some(_), _) => "a `self` of another type",
     };
     Err(syn::Error::new_spanned(

@@ -52,10 +52,7 @@ impl Options {
 
     /// The module that expansions call into: `::ptrcache::__private`, or `path::__private`.
     pub(super) fn runtime(&self) -> TokenStream {
-        match &self.krate {
-            Some(path) => quote!(#path::__private),
-            None => quote!(::ptrcache::__private),
-        }
+        if let Some(path) = &self.krate { quote!(#path::__private) } else { quote!(::ptrcache::__private) }
     }
 }
 

@@ -290,9 +290,10 @@ struct Runtime {
 
 impl Runtime {
     fn new(options: &Options) -> Self {
-        let path = match &options.krate {
-            Some(path) => quote!(#path::__private),
-            None => quote!(::ptrcache::__private),
+        let path = if let Some(path) = &options.krate {
+            quote!(#path::__private)
+        } else {
+            quote!(::ptrcache::__private)
         };
         Runtime { path, alias: Ident::new("__ptrcache", Span::call_site()) }
     }
@@ -305,6 +306,10 @@ impl Runtime {
 
     /// `__ptrcache::tail`, every token spanned at `span`, so that rustc reports an error in it
     /// there.
+    #[allow(
+        clippy::needless_pass_by_value,
+        reason = "every caller passes a fresh `quote!`, which a `&` at each of them would only obscure"
+    )]
     fn at(&self, tail: TokenStream, span: Span) -> TokenStream {
         let alias = &self.alias;
         respan(quote!(#alias::#tail), span)

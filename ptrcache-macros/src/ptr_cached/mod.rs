@@ -14,18 +14,15 @@ use proc_macro2::{Span, TokenStream};
 
 pub(crate) fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let options = Options::parse(args);
-    let function: syn::ItemFn = match syn::parse2(item.clone()) {
-        Ok(function) => function,
-        Err(_) => {
-            let mut error = syn::Error::new(
-                Span::call_site(),
-                "#[ptr_cached] memoizes functions; put it on a `fn` with a body",
-            );
-            if let Err(options_error) = options {
-                error.combine(options_error);
-            }
-            return fallback::item_with_error(item, error);
+    let Ok(function) = syn::parse2::<syn::ItemFn>(item.clone()) else {
+        let mut error = syn::Error::new(
+            Span::call_site(),
+            "#[ptr_cached] memoizes functions; put it on a `fn` with a body",
+        );
+        if let Err(options_error) = options {
+            error.combine(options_error);
         }
+        return fallback::item_with_error(item, error);
     };
     let model = Function::new(&function);
     match (options, validate::check(&model)) {

@@ -122,7 +122,7 @@ fn generic_args(path: &TypePath) -> impl Iterator<Item = &GenericArgument> {
     path.path
         .segments
         .iter()
-        .flat_map(|segment| match &segment.arguments {
+        .filter_map(|segment| match &segment.arguments {
             PathArguments::AngleBracketed(args) => Some(args.args.iter()),
             _ => None,
         })
