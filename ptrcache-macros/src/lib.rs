@@ -1,6 +1,7 @@
 //! Attribute macros of [ptrcache](https://docs.rs/ptrcache): `#[cached_property]` and
 //! `#[ptr_cached]`. Use them through the `ptrcache` crate, which re-exports them with their
 //! documentation.
+#![doc(test(attr(deny(warnings))))]
 #![warn(clippy::pedantic)]
 
 mod cached_property;
