@@ -47,7 +47,8 @@
 //! LRU on most real traces (see the README's benchmarks), costs O(1) amortized per operation,
 //! and a hit only reads a shard lock and bumps a saturating counter, so reads never take a
 //! write lock. A value that is evicted, replaced or removed is released by the cache before the
-//! call returns.
+//! call returns. A shard whose slab is three quarters empty (after expiry or removals) compacts
+//! and gives the memory back.
 //!
 //! # Hashing and HashDoS
 //!
