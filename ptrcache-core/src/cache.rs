@@ -154,16 +154,27 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
+        self.probe(shard, hash, key).ok()
+    }
+
+    /// Like [`lookup`](Self::lookup), and on a miss tells whether an expired entry is in the way
+    /// (`Err(true)`), so that a miss on an absent key costs one probe, not two.
+    #[inline]
+    fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, bool>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         let store = read(&shard.store);
-        let node = store.get(hash, key)?;
+        let node = store.get(hash, key).ok_or(false)?;
         if !is_live(node) {
-            return None;
+            return Err(true);
         }
         node.touch();
         let value = Arc::clone(&node.value);
         drop(store);
         self.hits.record();
-        Some(value)
+        Ok(value)
     }
 
     /// The live value for `key`, or `None`.
@@ -185,32 +196,33 @@ where
     {
         let hash = self.hash(key);
         let shard = self.shard(hash);
-        let found = self.lookup(shard, hash, key);
-        if found.is_none() {
-            Self::miss(shard, hash, key);
+        match self.probe(shard, hash, key) {
+            Ok(value) => Some(value),
+            Err(expired) => {
+                Self::miss(shard, hash, key, expired);
+                None
+            }
         }
-        found
     }
 
     #[cold]
-    fn miss<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
+    fn miss<Q>(shard: &Shard<K, V>, hash: u64, key: &Q, expired: bool)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         Counters::add(&shard.counters.misses, 1);
-        Self::remove_if_expired(shard, hash, key);
+        if expired {
+            Self::remove_if_expired(shard, hash, key);
+        }
     }
 
     /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile).
-    pub(crate) fn remove_if_expired<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
+    fn remove_if_expired<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        if read(&shard.store).get(hash, key).is_none_or(is_live) {
-            return;
-        }
         shard.write(|store, counters, trash| {
             if store.get(hash, key).is_some_and(|node| !is_live(node)) {
                 let (key, value, _) = store.remove(hash, key).expect("entry found under the same lock");
