@@ -1,7 +1,7 @@
 //! The time source of expiry: deadlines are nanoseconds on the monotonic clock.
 //!
 //! A precise clock read (`Instant::now()`, ~22 ns here) costs about as much as a whole hit, so
-//! the hit path reads the kernel's coarse monotonic clock instead (~5 ns on Linux, through the
+//! the hit path reads the kernel's coarse monotonic clock instead (5–8 ns on Linux, through the
 //! vDSO). The coarse clock is the precise one as of the last timer tick, so it lags by up to a
 //! tick (4 ms here; at most 10 ms for any kernel `HZ` >= 100). An entry whose deadline is more than
 //! [`COARSE_WINDOW_NANOS`] after the coarse time is certainly live; only entries that close to
