@@ -1,5 +1,6 @@
 #![doc = include_str!("../README.md")]
 #![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
 pub use ptrcache_core::{Builder, Expiration, PtrCache, RandomState, Stats};

@@ -1,10 +1,9 @@
 use crate::builder::Builder;
 use crate::clock;
-use crate::hits::HitCounter;
+use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
 use crate::store::is_live;
-use crate::sync::read;
 use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
 use std::fmt;
@@ -15,7 +14,7 @@ use std::sync::Arc;
 /// eviction policy sees enough entries to choose well.
 const MIN_ENTRIES_PER_SHARD: usize = 64;
 
-/// The most shards: enough that two threads rarely meet on one lock word (PERF-NOTES).
+/// The most shards: enough that two threads rarely write-lock the same one at once.
 const MAX_SHARDS: usize = 256;
 
 /// A concurrent, bounded cache that keeps values by pointer (`Arc<V>`) and expires them.
@@ -72,7 +71,7 @@ const MAX_SHARDS: usize = 256;
 /// ```
 pub struct PtrCache<K, V, S = RandomState> {
     shards: Box<[Shard<K, V>]>,
-    pub(crate) hits: HitCounter,
+    pub(crate) readers: Readers,
     hasher: S,
     expiration: Expiration,
     max_entries: usize,
@@ -127,8 +126,8 @@ where
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
         PtrCache {
-            shards: (0..count).map(|index| Shard::new(capacity(index))).collect(),
-            hits: HitCounter::default(),
+            shards: (0..count).map(|index| Shard::new(index, capacity(index))).collect(),
+            readers: Readers::default(),
             hasher,
             expiration,
             max_entries,
@@ -165,15 +164,14 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        let store = read(&shard.store);
+        let store = shard.read(&self.readers);
         let node = store.get(hash, key).ok_or(false)?;
         if !is_live(node) {
             return Err(true);
         }
         node.touch();
         let value = Arc::clone(&node.value);
-        drop(store);
-        self.hits.record();
+        store.hit(&self.readers);
         Ok(value)
     }
 
@@ -199,31 +197,31 @@ where
         match self.probe(shard, hash, key) {
             Ok(value) => Some(value),
             Err(expired) => {
-                Self::miss(shard, hash, key, expired);
+                self.miss(shard, hash, key, expired);
                 None
             }
         }
     }
 
     #[cold]
-    fn miss<Q>(shard: &Shard<K, V>, hash: u64, key: &Q, expired: bool)
+    fn miss<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q, expired: bool)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         Counters::add(&shard.counters.misses, 1);
         if expired {
-            Self::remove_if_expired(shard, hash, key);
+            self.remove_if_expired(shard, hash, key);
         }
     }
 
     /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile).
-    fn remove_if_expired<Q>(shard: &Shard<K, V>, hash: u64, key: &Q)
+    fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        shard.write(|store, counters, trash| {
+        shard.write(&self.readers, |store, counters, trash| {
             if store.get(hash, key).is_some_and(|node| !is_live(node)) {
                 let (key, value, _) = store.remove(hash, key).expect("entry found under the same lock");
                 Counters::add(&counters.expirations, 1);
@@ -247,7 +245,7 @@ where
         Q: Hash + Eq + ?Sized,
     {
         let hash = self.hash(key);
-        read(&self.shard(hash).store).get(hash, key).is_some_and(is_live)
+        self.shard(hash).read(&self.readers).get(hash, key).is_some_and(is_live)
     }
 
     /// Stores `value` for `key` with the cache's expiration, replacing any old value, and
@@ -293,7 +291,7 @@ where
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
-        self.shard(hash).write(|store, counters, trash| {
+        self.shard(hash).write(&self.readers, |store, counters, trash| {
             if store.insert(hash, key, value, deadline, now, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
@@ -315,7 +313,7 @@ where
     {
         let hash = self.hash(key);
         let now = clock::now();
-        let (key, value, deadline) = self.shard(hash).write(|store, counters, _| {
+        let (key, value, deadline) = self.shard(hash).write(&self.readers, |store, counters, _| {
             let removed = store.remove(hash, key)?;
             if removed.2 <= now {
                 Counters::add(&counters.expirations, 1);
@@ -341,7 +339,7 @@ where
         // Every shard is emptied before any value is dropped: a `Drop` that panics cannot stop
         // the clear halfway.
         let removed: Vec<_> =
-            self.shards.iter().map(|shard| shard.write(|store, _, _| store.clear())).collect();
+            self.shards.iter().map(|shard| shard.write(&self.readers, |store, _, _| store.clear())).collect();
         drop(removed);
     }
 
@@ -365,7 +363,7 @@ where
         self.shards
             .iter()
             .map(|shard| {
-                shard.write(|store, counters, trash| {
+                shard.write(&self.readers, |store, counters, trash| {
                     let purged = store.purge(now, trash);
                     Counters::add(&counters.expirations, purged as u64);
                     purged
@@ -391,7 +389,8 @@ where
         let now = clock::now();
         let mut entries = Vec::with_capacity(self.len());
         for shard in &self.shards {
-            let store = read(&shard.store);
+            // Under the lock: a long read must not keep writers waiting for its slot.
+            let store = shard.read_locked(None);
             entries.extend(store.live(now).map(|node| (node.key.clone(), Arc::clone(&node.value))));
         }
         entries
@@ -450,7 +449,7 @@ impl<K, V, S> PtrCache<K, V, S> {
     /// assert_eq!(cache.stats().evictions, 1);
     /// ```
     pub fn stats(&self) -> Stats {
-        let mut stats = Stats { hits: self.hits.load(), ..Stats::default() };
+        let mut stats = Stats { hits: self.readers.hits(), ..Stats::default() };
         for shard in &self.shards {
             shard.counters.add_to(&mut stats);
         }

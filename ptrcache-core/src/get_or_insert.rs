@@ -113,12 +113,12 @@ where
     pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread_id();
-        let joined = shard.write(|store, counters, trash| {
+        let joined = shard.write(&self.readers, |store, counters, trash| {
             let expired = match store.get(hash, &key) {
                 Some(node) if is_live(node) => {
                     node.touch();
                     if count {
-                        self.hits.add(1);
+                        self.readers.hit();
                     }
                     return Ok(Join::Hit(Arc::clone(&node.value)));
                 }
@@ -167,7 +167,7 @@ where
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
         let stored = Arc::clone(&value);
-        self.shard(hash).write(|store, counters, trash| {
+        self.shard(hash).write(&self.readers, |store, counters, trash| {
             let Some((key, flight)) = store.take_pending(hash, id) else { return };
             release.flight = flight;
             if store.insert(hash, key, value, deadline, now, counters, trash) {
@@ -178,7 +178,7 @@ where
     }
 
     fn abandon(&self, hash: u64, id: u64) {
-        let taken = self.shard(hash).write(|store, _, _| store.take_pending(hash, id));
+        let taken = self.shard(hash).write(&self.readers, |store, _, _| store.take_pending(hash, id));
         if let Some((key, flight)) = taken {
             drop(key);
             drop(Release { flight, value: None });

@@ -45,8 +45,11 @@
 //! enter a small FIFO, keys hit there are promoted to a main CLOCK queue, and keys evicted
 //! without a hit are remembered so that they are promoted at once when they come back. It beats
 //! LRU on most real traces (see the README's benchmarks), costs O(1) amortized per operation,
-//! and a hit only reads a shard lock and bumps a saturating counter, so reads never take a
-//! write lock. A value that is evicted, replaced or removed is released by the cache before the
+//! and a hit takes no lock at all: it announces its read in a slot of its own thread (one cache
+//! line per thread), which writers of that shard wait for, and bumps a saturating counter. So
+//! hits on several threads write no shared cache line except the value's reference count (see
+//! `src/shard.rs` for the protocol; it is the crate's only `unsafe`, model-checked with loom in
+//! `tests/loom.rs`). A value that is evicted, replaced or removed is released by the cache before the
 //! call returns. A shard whose slab is three quarters empty (after expiry or removals) compacts
 //! and gives the memory back.
 //!
@@ -162,9 +165,9 @@ mod clock;
 mod expiration;
 mod flight;
 mod get_or_insert;
-mod hits;
 mod policy;
 mod property;
+mod readers;
 mod shard;
 mod stats;
 mod store;

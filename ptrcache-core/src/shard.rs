@@ -1,25 +1,61 @@
+//! One lock's worth of the cache, read without writing any shared line.
+//!
+//! A hit must not write the shard's lock word: with two threads that line would move between
+//! cores on every hit (PERF-NOTES). So a reader announces the shard in its own slot instead
+//! (see `readers.rs`), and writers wait for those announcements:
+//!
+//! - A reader stores the shard's tag in its slot, then loads `writing`. If it is down, the
+//!   reader reads the store without any lock and clears its slot (release) when done. If it is
+//!   up, the reader clears its slot and read-locks `lock` instead.
+//! - A writer write-locks `lock` (excluding other writers and locked readers), raises `writing`,
+//!   then waits until no claimed slot shows the shard's tag (acquire), writes, and lowers
+//!   `writing` (release) before unlocking.
+//!
+//! Both sides store, then load the other's store, in one total order (`SeqCst`, see
+//! [`store_then_load`]), so at least one sees the other: either the writer sees the
+//! announcement and waits for its release, or the reader sees `writing` and takes the lock.
+//! A reader that sees `writing` down saw the last writer's release, so it sees its writes.
+//! A thread that is already reading (a key's `Eq` using the cache), or has no slot, read-locks.
+
+use crate::readers::{IDLE, Readers, Slot};
 use crate::stats::Counters;
 use crate::store::{Store, Trash};
-use crate::sync::{AtomicUsize, Ordering, RwLock, RwLockWriteGuard, write};
+use crate::sync::{
+    AtomicBool, AtomicUsize, DataCell, Exclusive, Ordering, RwLock, RwLockReadGuard, Shared,
+    load_after_raise, raise, read, store_then_load, write,
+};
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
-/// share a line, nor its adjacent-line prefetch pair. In C order so that the lock word and the
-/// heads of the table and slab (see [`Store`]) that every hit reads share the first line.
+/// share a line, nor its adjacent-line prefetch pair. In C order so that what every hit reads
+/// (the `writing` flag and the heads of the table and slab, see [`Store`]) shares the first line.
 #[derive(Debug)]
 #[repr(C, align(128))]
 pub(crate) struct Shard<K, V> {
-    pub(crate) store: RwLock<Store<K, V>>,
+    writing: AtomicBool,
+    /// The shard's tag in reader slots: its index + 1, never [`IDLE`].
+    tag: usize,
+    store: DataCell<Store<K, V>>,
+    lock: RwLock<()>,
     pub(crate) counters: Counters,
     /// `store.len()`, readable without the lock.
     len: AtomicUsize,
 }
 
+// SAFETY: `store` is shared between threads only under the protocol of the module docs, which
+// gives the guarantees of `RwLock<Store<K, V>>`: shared access from several threads at once
+// (so `Store: Sync`) and exclusive access from any one thread (so `Store: Send`).
+#[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
+unsafe impl<K, V> Sync for Shard<K, V> where Store<K, V>: Send + Sync {}
+
 impl<K, V> Shard<K, V> {
-    pub(crate) fn new(capacity: usize) -> Self {
+    pub(crate) fn new(index: usize, capacity: usize) -> Self {
         Shard {
-            store: RwLock::new(Store::new(capacity)),
-            len: AtomicUsize::new(0),
+            writing: AtomicBool::new(false),
+            tag: index + 1,
+            store: DataCell::new(Store::new(capacity)),
+            lock: RwLock::new(()),
             counters: Counters::default(),
+            len: AtomicUsize::new(0),
         }
     }
 
@@ -27,19 +63,138 @@ impl<K, V> Shard<K, V> {
         self.len.load(Ordering::Relaxed)
     }
 
-    /// Runs `f` under the write lock, then drops what it removed after unlocking.
+    /// Shared access to the store, without writing a shared line when the thread has a slot.
+    #[inline]
+    pub(crate) fn read<'a>(&'a self, readers: &'a Readers) -> ReadGuard<'a, K, V> {
+        let slot = readers.slot();
+        if let Some(slot) = slot
+            && slot.reading.load(Ordering::Relaxed) == IDLE
+        {
+            if !store_then_load(&slot.reading, self.tag, &self.writing) {
+                // SAFETY: the slot announces this read and `writing` was down after the
+                // announcement, so no writer writes until the guard clears the slot (module docs).
+                #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
+                let store = unsafe { self.store.shared() };
+                return ReadGuard { store: Some(store), access: Access::Announced(slot) };
+            }
+            slot.reading.store(IDLE, Ordering::Release);
+        }
+        self.read_locked(slot)
+    }
+
+    /// Shared access under the read lock: for a thread without a slot, one already reading, one
+    /// that met a writer, and long reads (which must not keep writers spinning).
+    #[cold]
+    pub(crate) fn read_locked<'a>(&'a self, slot: Option<&'a Slot>) -> ReadGuard<'a, K, V> {
+        let guard = read(&self.lock);
+        // SAFETY: writers hold the write lock while they write, so none writes meanwhile.
+        #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
+        let store = unsafe { self.store.shared() };
+        ReadGuard { store: Some(store), access: Access::Locked(guard, slot) }
+    }
+
+    /// Runs `f` with exclusive access to the store, then drops what it removed after unlocking.
     pub(crate) fn write<R>(
         &self,
-        f: impl FnOnce(&mut RwLockWriteGuard<'_, Store<K, V>>, &Counters, &mut Trash<K, V>) -> R,
+        readers: &Readers,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
         let mut trash = Trash::default();
         let result = {
-            let mut store = write(&self.store);
-            let result = f(&mut store, &self.counters, &mut trash);
+            let _lock = write(&self.lock);
+            let _writing = Writing::raise(&self.writing);
+            for slot in readers.claimed() {
+                wait_while_reading(slot, self.tag);
+            }
+            // SAFETY: the write lock excludes other writers and locked readers, and every
+            // announced reader has left (module docs); `_writing` keeps new ones out until the
+            // reference is gone.
+            #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
+            #[cfg_attr(not(ptrcache_loom), allow(unused_mut, reason = "loom's access guard needs it"))]
+            let mut store: Exclusive<'_, Store<K, V>> = unsafe { self.store.exclusive() };
+            let result = f(&mut *store, &self.counters, &mut trash);
             self.len.store(store.len(), Ordering::Relaxed);
             result
         };
         drop(trash);
         result
+    }
+}
+
+/// Spins before a waiting writer starts yielding.
+const SPINS: u32 = 64;
+
+/// Waits until `slot` no longer announces a read of shard `tag`. Reads are short (a table probe
+/// and `Eq` of keys), so spin a little, then yield to let a descheduled reader run.
+fn wait_while_reading(slot: &Slot, tag: usize) {
+    // Under loom every spin is a step to explore: yield at once.
+    let mut spins = if cfg!(ptrcache_loom) { SPINS } else { 0 };
+    while load_after_raise(&slot.reading) == tag {
+        if spins < SPINS {
+            spins += 1;
+            std::hint::spin_loop();
+        } else {
+            crate::sync::yield_now();
+        }
+    }
+}
+
+/// `writing` raised for the lifetime of a write, lowered even if the write panics.
+struct Writing<'a>(&'a AtomicBool);
+
+impl<'a> Writing<'a> {
+    fn raise(flag: &'a AtomicBool) -> Self {
+        raise(flag);
+        Writing(flag)
+    }
+}
+
+impl Drop for Writing<'_> {
+    fn drop(&mut self) {
+        self.0.store(false, Ordering::Release);
+    }
+}
+
+/// Shared access to a shard's store.
+pub(crate) struct ReadGuard<'a, K, V> {
+    /// Taken before the access ends, so that loom sees the reference go first.
+    store: Option<Shared<'a, Store<K, V>>>,
+    access: Access<'a>,
+}
+
+enum Access<'a> {
+    /// Announced in this slot, without the lock.
+    Announced(&'a Slot),
+    /// Under the read lock (held, not read); the thread's slot, if any, for counting hits.
+    Locked(#[allow(dead_code, reason = "held for its drop")] RwLockReadGuard<'a, ()>, Option<&'a Slot>),
+}
+
+impl<K, V> ReadGuard<'_, K, V> {
+    /// Counts a hit in the reading thread's slot.
+    #[inline]
+    pub(crate) fn hit(&self, readers: &Readers) {
+        match self.access {
+            Access::Announced(slot) | Access::Locked(_, Some(slot)) => slot.hit(),
+            Access::Locked(_, None) => readers.add_hits(1),
+        }
+    }
+}
+
+impl<K, V> std::ops::Deref for ReadGuard<'_, K, V> {
+    type Target = Store<K, V>;
+
+    #[inline]
+    fn deref(&self) -> &Store<K, V> {
+        self.store.as_ref().expect("the store is only taken on drop")
+    }
+}
+
+impl<K, V> Drop for ReadGuard<'_, K, V> {
+    #[inline]
+    fn drop(&mut self) {
+        self.store = None;
+        if let Access::Announced(slot) = self.access {
+            slot.reading.store(IDLE, Ordering::Release);
+        }
     }
 }

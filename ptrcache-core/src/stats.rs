@@ -55,7 +55,7 @@ impl Stats {
     }
 }
 
-/// One shard's counters (hits are counted per cache, see `hits.rs`). Misses are bumped without
+/// One shard's counters (hits are counted per thread, see `readers.rs`). Misses are bumped without
 /// the lock, the rest under the write lock; all are atomics so that `stats()` can read them
 /// without locking.
 #[derive(Debug, Default)]

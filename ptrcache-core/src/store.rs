@@ -1,6 +1,6 @@
 //! The storage of one shard: a slab of entries, a hash table of slab indices, the eviction
 //! policy and the keys whose initializer is running. Every method here runs under the shard's
-//! lock (`&self` under the read lock, `&mut self` under the write lock); nothing here runs user
+//! protocol (`&self` for readers, `&mut self` under the write lock, see shard.rs); nothing here runs user
 //! code except `Eq` of keys, always before the first change of a call, so a panicking `Eq` leaves
 //! the store as it was. `Hash` never runs here: each entry keeps 32 bits of its hash (the table
 //! hash is derived from them), so that growing, rehashing or shrinking a table, evicting and
@@ -52,7 +52,7 @@ pub(crate) struct Node<K, V> {
     pub(crate) key: K,
     pub(crate) value: Arc<V>,
     pub(crate) deadline: Nanos,
-    /// Hits since the policy last looked, saturating at [`MAX_CREDIT`]; written under a read lock.
+    /// Hits since the policy last looked, saturating at [`MAX_CREDIT`]; written by readers.
     credit: AtomicU8,
     pub(crate) queue: Queue,
     /// The low half of the key's hash, computed once outside the lock (see the module docs);
@@ -180,7 +180,7 @@ impl<K, V> Trash<K, V> {
 }
 
 /// The storage of one shard. In C order: the table and the slab, which every hit reads, come
-/// first, on the cache line of the shard's lock word.
+/// first, on the cache line of the shard's `writing` flag.
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct Store<K, V> {

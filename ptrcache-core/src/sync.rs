@@ -11,11 +11,14 @@ use std::sync::PoisonError;
 #[cfg(not(ptrcache_loom))]
 pub(crate) use std::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
 
 #[cfg(not(ptrcache_loom))]
-pub(crate) use std::thread::ThreadId;
+pub(crate) use std::thread::{ThreadId, yield_now};
+
+#[cfg(not(ptrcache_loom))]
+pub(crate) use data_cell::{DataCell, Exclusive, Shared};
 
 /// The calling thread's id, kept in a thread-local: `thread::current()` clones an `Arc`.
 #[cfg(not(ptrcache_loom))]
@@ -29,12 +32,15 @@ pub(crate) fn current_thread_id() -> ThreadId {
 #[cfg(ptrcache_loom)]
 pub(crate) use loom::sync::{
     Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    atomic::{AtomicU8, AtomicU64, AtomicUsize, Ordering},
+    atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering},
 };
+
+#[cfg(ptrcache_loom)]
+pub(crate) use loom_data_cell::{DataCell, Exclusive, Shared};
 
 // loom runs its threads on one OS thread, so thread identity must come from loom too.
 #[cfg(ptrcache_loom)]
-pub(crate) use loom::thread::ThreadId;
+pub(crate) use loom::thread::{ThreadId, yield_now};
 
 #[cfg(ptrcache_loom)]
 pub(crate) fn current_thread_id() -> ThreadId {
@@ -59,4 +65,134 @@ pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
 /// Waits on `condvar`, ignoring poison.
 pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
     condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Raises `flag` (a store of ours) and then reads `other` (a store of another thread), such
+/// that of two threads doing this crosswise, at least one sees the other's store (Dekker).
+/// Returns what was read of `other`, with acquire ordering.
+#[inline]
+pub(crate) fn store_then_load(flag: &AtomicUsize, value: usize, other: &AtomicBool) -> bool {
+    // `SeqCst` store and load (one `xchg` on x86) order the pair; loom does not model `SeqCst`
+    // accesses, only `SeqCst` fences, so under loom the equivalent fence form is checked.
+    #[cfg(not(ptrcache_loom))]
+    {
+        flag.store(value, Ordering::SeqCst);
+        other.load(Ordering::SeqCst)
+    }
+    #[cfg(ptrcache_loom)]
+    {
+        flag.store(value, Ordering::Relaxed);
+        loom::sync::atomic::fence(Ordering::SeqCst);
+        other.load(Ordering::Acquire)
+    }
+}
+
+/// The writer's half of [`store_then_load`]: raises `flag`; the caller then reads the readers'
+/// stores with [`load_after_raise`].
+#[inline]
+pub(crate) fn raise(flag: &AtomicBool) {
+    #[cfg(not(ptrcache_loom))]
+    flag.store(true, Ordering::SeqCst);
+    #[cfg(ptrcache_loom)]
+    {
+        flag.store(true, Ordering::Relaxed);
+        loom::sync::atomic::fence(Ordering::SeqCst);
+    }
+}
+
+/// A read of a reader's store after [`raise`], with acquire ordering.
+#[inline]
+pub(crate) fn load_after_raise(other: &AtomicUsize) -> usize {
+    #[cfg(not(ptrcache_loom))]
+    return other.load(Ordering::SeqCst);
+    #[cfg(ptrcache_loom)]
+    return other.load(Ordering::Acquire);
+}
+
+/// An `UnsafeCell` whose accesses loom can check: data guarded by a protocol of our own (see
+/// `shard.rs`) rather than by a lock.
+#[cfg(not(ptrcache_loom))]
+#[allow(unsafe_code, reason = "the one place that turns the shard protocol into references")]
+mod data_cell {
+    use std::cell::UnsafeCell;
+
+    #[derive(Debug)]
+    pub(crate) struct DataCell<T>(UnsafeCell<T>);
+
+    pub(crate) type Shared<'a, T> = &'a T;
+    pub(crate) type Exclusive<'a, T> = &'a mut T;
+
+    impl<T> DataCell<T> {
+        pub(crate) fn new(value: T) -> Self {
+            DataCell(UnsafeCell::new(value))
+        }
+
+        /// # Safety
+        /// No [`exclusive`](Self::exclusive) access may exist while the result lives.
+        #[inline]
+        pub(crate) unsafe fn shared(&self) -> Shared<'_, T> {
+            // SAFETY: the caller guarantees that no exclusive reference exists meanwhile.
+            unsafe { &*self.0.get() }
+        }
+
+        /// # Safety
+        /// No other access may exist while the result lives.
+        #[inline]
+        pub(crate) unsafe fn exclusive(&self) -> Exclusive<'_, T> {
+            // SAFETY: the caller guarantees that no other reference exists meanwhile.
+            unsafe { &mut *self.0.get() }
+        }
+    }
+}
+
+#[cfg(ptrcache_loom)]
+#[allow(unsafe_code, reason = "the one place that turns the shard protocol into references")]
+mod loom_data_cell {
+    use loom::cell::{ConstPtr, MutPtr, UnsafeCell};
+    use std::marker::PhantomData;
+    use std::ops::{Deref, DerefMut};
+
+    #[derive(Debug)]
+    pub(crate) struct DataCell<T>(UnsafeCell<T>);
+
+    /// loom tracks the access until this is dropped.
+    pub(crate) struct Shared<'a, T>(ConstPtr<T>, PhantomData<&'a T>);
+    pub(crate) struct Exclusive<'a, T>(MutPtr<T>, PhantomData<&'a mut T>);
+
+    impl<T> DataCell<T> {
+        pub(crate) fn new(value: T) -> Self {
+            DataCell(UnsafeCell::new(value))
+        }
+
+        pub(crate) unsafe fn shared(&self) -> Shared<'_, T> {
+            Shared(self.0.get(), PhantomData)
+        }
+
+        pub(crate) unsafe fn exclusive(&self) -> Exclusive<'_, T> {
+            Exclusive(self.0.get_mut(), PhantomData)
+        }
+    }
+
+    impl<T> Deref for Shared<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: as for `DataCell::shared`; loom checks it.
+            unsafe { self.0.deref() }
+        }
+    }
+
+    impl<T> Deref for Exclusive<'_, T> {
+        type Target = T;
+        fn deref(&self) -> &T {
+            // SAFETY: as for `DataCell::exclusive`; loom checks it.
+            unsafe { self.0.deref() }
+        }
+    }
+
+    impl<T> DerefMut for Exclusive<'_, T> {
+        fn deref_mut(&mut self) -> &mut T {
+            // SAFETY: as for `DataCell::exclusive`; loom checks it.
+            unsafe { self.0.deref() }
+        }
+    }
 }

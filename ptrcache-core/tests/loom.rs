@@ -145,3 +145,55 @@ fn a_panicking_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own() {
         assert_eq!(cache.len(), 1);
     });
 }
+
+/// The lock-free read path (shard.rs): readers announce themselves in per-thread slots and
+/// writers wait for them. loom checks every access to the store for a data race, so a reader
+/// that skipped the `writing` check, or a writer that did not wait, fails here.
+#[test]
+fn gets_racing_with_a_replacing_set_see_the_old_or_the_new_value_and_free_nothing_early() {
+    model(|| {
+        let cache = cache(4);
+        cache.set(1, 1);
+        let replace = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || {
+                cache.set(1, 2);
+            })
+        };
+        let read = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || {
+                let first = cache.get(&1).map(|v| *v);
+                let second = cache.get(&1).map(|v| *v);
+                (first, second)
+            })
+        };
+        replace.join().unwrap();
+        let (first, second) = read.join().unwrap();
+        assert!(
+            matches!((first, second), (Some(1), Some(1 | 2)) | (Some(2), Some(2))),
+            "{first:?} {second:?}"
+        );
+        assert_eq!(cache.get(&1).as_deref(), Some(&2));
+        assert_eq!(cache.stats().hits, 3);
+    });
+}
+
+#[test]
+fn two_readers_and_a_writer_on_one_shard_never_race() {
+    model(|| {
+        let cache = cache(1);
+        cache.set(1, 1);
+        let threads: Vec<_> = (0..2)
+            .map(|_| {
+                let cache = Arc::clone(&cache);
+                thread::spawn(move || cache.get(&1).map(|v| *v))
+            })
+            .collect();
+        cache.remove(&1);
+        for thread in threads {
+            assert!(matches!(thread.join().unwrap(), None | Some(1)));
+        }
+        assert!(cache.is_empty());
+    });
+}

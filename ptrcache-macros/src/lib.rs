@@ -2,6 +2,7 @@
 //! `#[ptr_cached]`. Use them through the `ptrcache` crate, which re-exports them with their
 //! documentation.
 #![doc(test(attr(deny(warnings))))]
+#![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]
 
 mod cached_property;

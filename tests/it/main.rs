@@ -10,6 +10,7 @@ mod cached_property_hygiene;
 mod expiry;
 mod failure;
 mod hostile;
+mod lock_free_reads;
 mod pointer;
 mod ptr_cached;
 #[cfg(feature = "async")]

@@ -1,0 +1,342 @@
+//! Per-thread slots of one cache: where a thread announces the shard it is reading without
+//! taking the shard's lock, and counts its hits.
+//!
+//! A read lock writes the lock word, a line every reading thread writes: with two threads that
+//! line moves between cores on every hit (PERF-NOTES). So a thread that reads a shard instead
+//! writes the shard's tag into a slot of its own (one per thread and cache, on its own cache
+//! line), and a writer, once it holds the shard's lock, waits until no slot shows its tag (see
+//! `shard.rs` for the protocol). The same slot counts the thread's hits with a plain load and
+//! store: no shared write per hit at all, and [`Readers::hits`] sums the slots.
+//!
+//! Slots are claimed on a thread's first read of the cache and freed when the thread ends (or
+//! stops using the cache, see [`CACHES_PER_THREAD`]); a freed slot keeps its hit count for the
+//! next owner to add to. A thread that finds no free slot reads through the lock.
+
+use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, lock};
+use std::cell::RefCell;
+use std::sync::Arc;
+
+/// Caches a thread holds a slot of at once; one more frees the least recently claimed.
+const CACHES_PER_THREAD: usize = 8;
+
+/// A slot's `reading` when its thread reads no shard without the lock.
+pub(crate) const IDLE: usize = 0;
+
+/// The slots of one cache.
+#[derive(Debug)]
+pub(crate) struct Readers {
+    shared: Arc<Registry>,
+}
+
+#[derive(Debug)]
+struct Registry {
+    slots: Box<[Slot]>,
+    /// Slots at or past this index have never been claimed; writers look at the others only.
+    claimed: AtomicUsize,
+    /// Which slots are free, and hits counted by threads without a slot.
+    state: Mutex<State>,
+}
+
+#[derive(Debug, Default)]
+struct State {
+    free: Vec<usize>,
+    unslotted_hits: u64,
+}
+
+/// One thread's slot, on a line of its own so that threads never write a shared line.
+#[derive(Debug)]
+#[repr(align(128))]
+pub(crate) struct Slot {
+    /// The tag of the shard the owner is reading without the lock, or [`IDLE`].
+    pub(crate) reading: AtomicUsize,
+    /// Hits counted by this slot's owners; only the owner writes it.
+    hits: AtomicU64,
+}
+
+impl Slot {
+    /// Counts one hit: a plain load and store, since only the owner writes.
+    #[inline]
+    pub(crate) fn hit(&self) {
+        self.hits.store(self.hits.load(Ordering::Relaxed) + 1, Ordering::Relaxed);
+    }
+}
+
+impl Default for Readers {
+    fn default() -> Self {
+        // Enough for every core twice over; threads past that read through the locks.
+        let count = std::thread::available_parallelism().map_or(8, |n| n.get() * 2).clamp(4, 64);
+        let slots =
+            (0..count).map(|_| Slot { reading: AtomicUsize::new(IDLE), hits: AtomicU64::new(0) }).collect();
+        let free = (0..count).rev().collect();
+        Readers {
+            shared: Arc::new(Registry {
+                slots,
+                claimed: AtomicUsize::new(0),
+                state: Mutex::new(State { free, unslotted_hits: 0 }),
+            }),
+        }
+    }
+}
+
+impl Readers {
+    /// The calling thread's slot, claimed on first use; `None` if every slot is taken or the
+    /// thread is ending.
+    #[inline]
+    pub(crate) fn slot(&self) -> Option<&Slot> {
+        let index = LOCAL
+            .try_with(|local| local.try_borrow_mut().ok().and_then(|mut local| local.slot(&self.shared)))
+            .ok()
+            .flatten()?;
+        Some(&self.shared.slots[index])
+    }
+
+    /// Counts a hit of the calling thread.
+    pub(crate) fn hit(&self) {
+        match self.slot() {
+            Some(slot) => slot.hit(),
+            None => self.add_hits(1),
+        }
+    }
+
+    /// Counts `hits` for a thread without a slot.
+    pub(crate) fn add_hits(&self, hits: u64) {
+        lock(&self.shared.state).unslotted_hits += hits;
+    }
+
+    /// Every hit counted so far.
+    pub(crate) fn hits(&self) -> u64 {
+        let state = lock(&self.shared.state);
+        let slotted: u64 = self.shared.slots.iter().map(|slot| slot.hits.load(Ordering::Relaxed)).sum();
+        state.unslotted_hits + slotted
+    }
+
+    /// The slots a writer must look at: every slot ever claimed.
+    ///
+    /// Read after the writer has raised its shard's `writing` flag, in the same total order
+    /// (`SeqCst`) as a new owner's claim: a slot this misses was claimed after the flag was up,
+    /// so its owner sees the flag and takes the lock.
+    pub(crate) fn claimed(&self) -> &[Slot] {
+        &self.shared.slots[..self.shared.claimed.load(Ordering::SeqCst)]
+    }
+}
+
+impl Registry {
+    fn claim(&self) -> Option<usize> {
+        let index = lock(&self.state).free.pop()?;
+        self.claimed.fetch_max(index + 1, Ordering::SeqCst);
+        Some(index)
+    }
+
+    fn free(&self, index: usize) {
+        debug_assert_eq!(self.slots[index].reading.load(Ordering::Relaxed), IDLE);
+        lock(&self.state).free.push(index);
+    }
+}
+
+impl Drop for Readers {
+    fn drop(&mut self) {
+        // Free this thread's slot now rather than when the thread ends.
+        let _ = LOCAL.try_with(|local| {
+            if let Ok(mut local) = local.try_borrow_mut() {
+                local.release(&self.shared);
+            }
+        });
+    }
+}
+
+/// A claimed slot: the cache it belongs to and its index there.
+type Claim = Option<(Arc<Registry>, usize)>;
+
+#[cfg(not(ptrcache_loom))]
+std::thread_local! {
+    static LOCAL: RefCell<Local> =
+        const { RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], last: 0, next: 0 }) };
+}
+
+// loom runs its threads on one OS thread: each needs a thread-local of loom's.
+#[cfg(ptrcache_loom)]
+loom::thread_local! {
+    static LOCAL: RefCell<Local> =
+        RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], last: 0, next: 0 });
+}
+
+/// One thread's slots, per cache.
+struct Local {
+    claims: [Claim; CACHES_PER_THREAD],
+    /// The claim used last, looked at first.
+    last: usize,
+    /// The claim to replace next.
+    next: usize,
+}
+
+impl Local {
+    #[inline]
+    fn slot(&mut self, registry: &Arc<Registry>) -> Option<usize> {
+        match &self.claims[self.last] {
+            Some((r, index)) if Arc::ptr_eq(r, registry) => Some(*index),
+            _ => self.find(registry),
+        }
+    }
+
+    #[cold]
+    fn find(&mut self, registry: &Arc<Registry>) -> Option<usize> {
+        let found = self
+            .claims
+            .iter()
+            .position(|claim| claim.as_ref().is_some_and(|(r, _)| Arc::ptr_eq(r, registry)));
+        let position = match found {
+            Some(position) => position,
+            None => self.claim(registry)?,
+        };
+        self.last = position;
+        self.claims[position].as_ref().map(|(_, index)| *index)
+    }
+
+    /// Claims a slot of `registry` in place of the oldest claim whose thread is not reading
+    /// through it: a thread in the middle of a read (a key's `Eq` may use another cache) must
+    /// keep its slot until the read ends.
+    #[cold]
+    fn claim(&mut self, registry: &Arc<Registry>) -> Option<usize> {
+        let position =
+            (0..CACHES_PER_THREAD).map(|i| (self.next + i) % CACHES_PER_THREAD).find(|&position| {
+                self.claims[position]
+                    .as_ref()
+                    .is_none_or(|(r, index)| r.slots[*index].reading.load(Ordering::Relaxed) == IDLE)
+            })?;
+        let index = registry.claim()?;
+        self.next = (position + 1) % CACHES_PER_THREAD;
+        if let Some((old, old_index)) = self.claims[position].replace((Arc::clone(registry), index)) {
+            old.free(old_index);
+        }
+        Some(position)
+    }
+
+    fn release(&mut self, registry: &Arc<Registry>) {
+        for claim in &mut self.claims {
+            if claim.as_ref().is_some_and(|(r, _)| Arc::ptr_eq(r, registry))
+                && let Some((registry, index)) = claim.take()
+            {
+                registry.free(index);
+            }
+        }
+    }
+}
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        for (registry, index) in self.claims.iter_mut().filter_map(Option::take) {
+            registry.free(index);
+        }
+    }
+}
+
+#[cfg(all(test, not(ptrcache_loom)))]
+mod tests {
+    use super::*;
+
+    fn record(readers: &Readers) {
+        readers.hit();
+    }
+
+    fn free_slots(readers: &Readers) -> usize {
+        lock(&readers.shared.state).free.len()
+    }
+
+    #[test]
+    fn hits_are_counted_at_once_on_every_thread() {
+        let readers = Readers::default();
+        for n in 1..=100 {
+            record(&readers);
+            assert_eq!(readers.hits(), n);
+        }
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                (0..1_000).for_each(|_| record(&readers));
+                barrier.wait(); // still running: its slot is claimed
+                barrier.wait();
+            });
+            barrier.wait();
+            assert_eq!(readers.hits(), 1_100);
+            assert_eq!(readers.claimed().len(), 2);
+            barrier.wait();
+        });
+        assert_eq!(readers.hits(), 1_100);
+    }
+
+    #[test]
+    fn ended_threads_free_their_slots_and_keep_their_hits() {
+        let readers = Readers::default();
+        let all = free_slots(&readers);
+        for _ in 0..3 {
+            std::thread::spawn({
+                let readers = Readers { shared: Arc::clone(&readers.shared) };
+                move || {
+                    (0..1_001).for_each(|_| record(&readers));
+                    std::mem::forget(readers); // keep the slot: freed at thread exit
+                }
+            })
+            .join()
+            .unwrap();
+        }
+        assert_eq!(readers.hits(), 3_003);
+        assert_eq!(free_slots(&readers), all);
+        assert_eq!(readers.claimed().len(), 1, "each ended thread's slot was reused");
+    }
+
+    #[test]
+    fn threads_past_the_slots_count_their_hits_too() {
+        let readers = Readers::default();
+        let all = free_slots(&readers);
+        let barrier = std::sync::Barrier::new(all + 3);
+        std::thread::scope(|s| {
+            for _ in 0..all + 3 {
+                s.spawn(|| {
+                    (0..10).for_each(|_| record(&readers));
+                    barrier.wait();
+                });
+            }
+        });
+        // Scoped threads may still be running their thread-local destructors here.
+        assert_eq!(readers.hits(), (all as u64 + 3) * 10);
+    }
+
+    #[test]
+    fn a_thread_that_alternates_between_many_caches_loses_no_hit() {
+        let caches: Vec<Readers> = (0..CACHES_PER_THREAD + 3).map(|_| Readers::default()).collect();
+        for round in 0..100 {
+            for (i, readers) in caches.iter().enumerate() {
+                if (round + i) % 3 != 0 {
+                    record(readers);
+                }
+            }
+        }
+        for (i, readers) in caches.iter().enumerate() {
+            assert_eq!(readers.hits(), (0..100).filter(|round| (round + i) % 3 != 0).count() as u64);
+            assert!(free_slots(readers) + 1 >= readers.shared.slots.len());
+        }
+    }
+
+    #[test]
+    fn a_slot_in_use_by_a_read_is_never_given_up() {
+        let caches: Vec<Readers> = (0..=CACHES_PER_THREAD).map(|_| Readers::default()).collect();
+        let reading = caches[0].slot().unwrap();
+        reading.reading.store(1, Ordering::Relaxed);
+        for readers in &caches[1..] {
+            record(readers);
+        }
+        let again = caches[0].slot().unwrap();
+        assert!(std::ptr::eq(reading, again), "the reading slot was freed");
+        reading.reading.store(IDLE, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_dropped_cache_leaves_no_claim_behind() {
+        let readers = Readers::default();
+        record(&readers);
+        let registry = Arc::clone(&readers.shared);
+        drop(readers);
+        assert_eq!(Arc::strong_count(&registry), 1, "the thread's claim still holds the registry");
+        assert_eq!(registry.slots.iter().map(|slot| slot.hits.load(Ordering::Relaxed)).sum::<u64>(), 1);
+    }
+}

@@ -1,0 +1,87 @@
+//! Hits read a shard without its lock (see ptrcache-core's shard.rs): readers announce
+//! themselves in per-thread slots and writers wait for them. These tests race readers with
+//! writers on a few keys, so most reads meet a write; every value handed out must be whole and
+//! not yet released, and every value must be released exactly once.
+
+use ptrcache::PtrCache;
+use std::sync::Barrier;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+
+static CREATED: AtomicUsize = AtomicUsize::new(0);
+static DROPPED: AtomicUsize = AtomicUsize::new(0);
+
+/// A value that knows its key and whether it was released.
+struct Checked {
+    key: u64,
+    check: u64,
+    released: AtomicBool,
+}
+
+impl Checked {
+    fn new(key: u64) -> Self {
+        CREATED.fetch_add(1, Ordering::SeqCst);
+        Checked { key, check: key.wrapping_mul(0x9E37_79B9_7F4A_7C15), released: AtomicBool::new(false) }
+    }
+}
+
+impl Drop for Checked {
+    fn drop(&mut self) {
+        assert!(!self.released.swap(true, Ordering::SeqCst), "value released twice");
+        DROPPED.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+#[test]
+fn readers_racing_writers_get_whole_live_values_and_each_value_is_released_once() {
+    const KEYS: u64 = 8;
+    const READERS: usize = 3;
+    let cache: PtrCache<u64, Checked> = PtrCache::builder().max_entries(6).build();
+    let barrier = Barrier::new(READERS + 2);
+    let stop = AtomicBool::new(false);
+    let hits = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for reader in 0..READERS {
+            let (cache, barrier, stop, hits) = (&cache, &barrier, &stop, &hits);
+            s.spawn(move || {
+                barrier.wait();
+                let mut key = reader as u64;
+                while !stop.load(Ordering::Relaxed) {
+                    key = (key + 1) % KEYS;
+                    if let Some(value) = cache.get(&key) {
+                        assert_eq!(value.key, key);
+                        assert_eq!(value.check, key.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+                        assert!(!value.released.load(Ordering::SeqCst), "a released value was handed out");
+                        hits.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            });
+        }
+        let writers: Vec<_> = (0..2_u64)
+            .map(|writer| {
+                let (cache, barrier) = (&cache, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    for round in 0..5_000_u64 {
+                        let key = (round * 3 + writer) % KEYS;
+                        match round % 16 {
+                            0 => drop(cache.remove(&key)),
+                            1 if writer == 0 && round % 1_024 == 1 => cache.clear(),
+                            _ => drop(cache.set(key, Checked::new(key))),
+                        }
+                    }
+                })
+            })
+            .collect();
+        for writer in writers {
+            writer.join().unwrap();
+        }
+        stop.store(true, Ordering::Relaxed);
+    });
+    let stats = cache.stats();
+    assert_eq!(stats.hits, hits.load(Ordering::Relaxed) as u64, "every hit counted once");
+    let kept = cache.len();
+    assert!(kept <= 6);
+    assert_eq!(CREATED.load(Ordering::SeqCst) - DROPPED.load(Ordering::SeqCst), kept);
+    drop(cache);
+    assert_eq!(CREATED.load(Ordering::SeqCst), DROPPED.load(Ordering::SeqCst));
+}
