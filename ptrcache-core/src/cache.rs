@@ -209,7 +209,7 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        Counters::add(&shard.counters.misses, 1);
+        Counters::add_miss(&shard.counters.misses, 1);
         if expired {
             self.remove_if_expired(shard, hash, key);
         }

@@ -135,7 +135,7 @@ where
                 Counters::add(&counters.expirations, 1);
                 trash.push(old_key, old_value);
             }
-            Counters::add(&counters.misses, u64::from(count));
+            Counters::add_miss(&counters.misses, u64::from(count));
             match waiting {
                 // Panic after unlocking (and after dropping the key).
                 Some((true, _)) => Err(key),

@@ -13,7 +13,7 @@
 //! next owner to add to. A thread that finds no free slot reads through the lock.
 
 use crate::sync::{AtomicU64, AtomicUsize, Mutex, Ordering, lock};
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 
 /// Caches a thread holds a slot of at once; one more frees the least recently claimed.
@@ -86,10 +86,21 @@ impl Readers {
     /// thread is ending.
     #[inline]
     pub(crate) fn slot(&self) -> Option<&Slot> {
+        let registry = Arc::as_ptr(&self.shared).addr();
+        match LAST.try_with(Cell::get) {
+            Ok((last, index)) if last == registry => Some(&self.shared.slots[index]),
+            _ => self.claimed_slot(),
+        }
+    }
+
+    /// [`slot`](Self::slot) when `LAST` names another cache.
+    #[cold]
+    fn claimed_slot(&self) -> Option<&Slot> {
         let index = LOCAL
-            .try_with(|local| local.try_borrow_mut().ok().and_then(|mut local| local.slot(&self.shared)))
+            .try_with(|local| local.try_borrow_mut().ok().and_then(|mut local| local.find(&self.shared)))
             .ok()
             .flatten()?;
+        let _ = LAST.try_with(|last| last.set((Arc::as_ptr(&self.shared).addr(), index)));
         Some(&self.shared.slots[index])
     }
 
@@ -130,8 +141,15 @@ impl Registry {
         Some(index)
     }
 
+    /// Frees a claim of the calling thread (only the owner frees its claims).
     fn free(&self, index: usize) {
         debug_assert_eq!(self.slots[index].reading.load(Ordering::Relaxed), IDLE);
+        let address = std::ptr::from_ref(self).addr();
+        let _ = LAST.try_with(|last| {
+            if last.get().0 == address {
+                last.set((0, 0));
+            }
+        });
         lock(&self.state).free.push(index);
     }
 }
@@ -153,35 +171,30 @@ type Claim = Option<(Arc<Registry>, usize)>;
 #[cfg(not(ptrcache_loom))]
 std::thread_local! {
     static LOCAL: RefCell<Local> =
-        const { RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], last: 0, next: 0 }) };
+        const { RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], next: 0 }) };
+    /// The claim used last, as (registry address, slot index), read by every hit without a
+    /// borrow of `LOCAL` (and without a destructor, so without a registration check). It only
+    /// ever names a claim that `LOCAL` holds, so the registry is alive (its address cannot be
+    /// reused) and the slot is this thread's; `Registry::free` clears it.
+    static LAST: Cell<(usize, usize)> = const { Cell::new((0, 0)) };
 }
 
-// loom runs its threads on one OS thread: each needs a thread-local of loom's.
+// loom runs its threads on one OS thread: each needs thread-locals of loom's.
 #[cfg(ptrcache_loom)]
 loom::thread_local! {
-    static LOCAL: RefCell<Local> =
-        RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], last: 0, next: 0 });
+    static LOCAL: RefCell<Local> = RefCell::new(Local { claims: [const { None }; CACHES_PER_THREAD], next: 0 });
+    static LAST: Cell<(usize, usize)> = Cell::new((0, 0));
 }
 
 /// One thread's slots, per cache.
 struct Local {
     claims: [Claim; CACHES_PER_THREAD],
-    /// The claim used last, looked at first.
-    last: usize,
     /// The claim to replace next.
     next: usize,
 }
 
 impl Local {
-    #[inline]
-    fn slot(&mut self, registry: &Arc<Registry>) -> Option<usize> {
-        match &self.claims[self.last] {
-            Some((r, index)) if Arc::ptr_eq(r, registry) => Some(*index),
-            _ => self.find(registry),
-        }
-    }
-
-    #[cold]
+    /// The index of this thread's slot of `registry`, claiming one if needed.
     fn find(&mut self, registry: &Arc<Registry>) -> Option<usize> {
         let found = self
             .claims
@@ -191,7 +204,6 @@ impl Local {
             Some(position) => position,
             None => self.claim(registry)?,
         };
-        self.last = position;
         self.claims[position].as_ref().map(|(_, index)| *index)
     }
 
@@ -331,6 +343,19 @@ mod tests {
         let again = caches[0].slot().unwrap();
         assert!(std::ptr::eq(reading, again), "the reading slot was freed");
         reading.reading.store(IDLE, Ordering::Relaxed);
+    }
+
+    #[test]
+    fn a_new_cache_at_a_dropped_one_s_address_gets_a_claim_of_its_own() {
+        // The allocator reuses the registry's address at once, so a stale `LAST` would hand
+        // out an index of the old cache without claiming it in the new one.
+        let all = free_slots(&Readers::default());
+        for _ in 0..100 {
+            let readers = Readers::default();
+            record(&readers);
+            assert_eq!(free_slots(&readers), all - 1, "the hit used a slot it had not claimed");
+            assert_eq!(readers.hits(), 1);
+        }
     }
 
     #[test]
