@@ -126,7 +126,9 @@ where
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
         PtrCache {
-            shards: (0..count).map(|index| Shard::new(index, capacity(index))).collect(),
+            shards: (0..count)
+                .map(|index| Shard::new(u32::try_from(index).expect("at most 256 shards"), capacity(index)))
+                .collect(),
             readers: Readers::default(),
             hasher,
             expiration,
