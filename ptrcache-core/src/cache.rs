@@ -392,7 +392,7 @@ where
         let mut entries = Vec::with_capacity(self.len());
         for shard in &self.shards {
             // Under the lock: a long read must not keep writers waiting for its slot.
-            let store = shard.read_locked(None);
+            let store = shard.read_locked();
             entries.extend(store.live(now).map(|node| (node.key.clone(), Arc::clone(&node.value))));
         }
         entries

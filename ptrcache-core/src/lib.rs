@@ -81,6 +81,10 @@
 //!   not be stored behaves as a failed initializer: nothing stored, waiters retry). The cache
 //!   calls `Hash` only outside its locks (each entry keeps its hash, so growing a table and
 //!   evicting never rehash keys), and `Eq` only before it changes anything.
+//! - **A key whose `Eq` uses the cache it is compared in**: writing to the very shard being read
+//!   panics with a clear message instead of waiting for itself (test in `hostile.rs`); reading
+//!   that shard again while another thread writes to it deadlocks, like a read lock taken twice.
+//!   Other shards and other caches are fine. Keep `Eq` free of cache calls.
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
 //!   finished its work on that shard, so the panic reaches the caller of the call that released
 //!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and

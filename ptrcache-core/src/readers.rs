@@ -104,6 +104,20 @@ impl Readers {
         Some(&self.shared.slots[index])
     }
 
+    /// Whether `slot` is the calling thread's claim (never claims one).
+    pub(crate) fn is_own(&self, slot: &Slot) -> bool {
+        LOCAL
+            .try_with(|local| {
+                local.try_borrow().is_ok_and(|local| {
+                    local.claims.iter().flatten().any(|(registry, index)| {
+                        Arc::ptr_eq(registry, &self.shared)
+                            && std::ptr::eq(std::ptr::from_ref(&registry.slots[*index]), slot)
+                    })
+                })
+            })
+            .unwrap_or(false)
+    }
+
     /// Counts a hit of the calling thread.
     pub(crate) fn hit(&self) {
         match self.slot() {
@@ -128,7 +142,8 @@ impl Readers {
     ///
     /// Read after the writer has raised its shard's `writing` flag, in the same total order
     /// (`SeqCst`) as a new owner's claim: a slot this misses was claimed after the flag was up,
-    /// so its owner sees the flag and takes the lock.
+    /// so its owner sees the flag and takes the lock. (loom checks the fence form of the
+    /// protocol, where weaker orderings here would pass too: keep these `SeqCst`.)
     pub(crate) fn claimed(&self) -> &[Slot] {
         &self.shared.slots[..self.shared.claimed.load(Ordering::SeqCst)]
     }

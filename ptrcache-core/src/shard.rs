@@ -81,18 +81,18 @@ impl<K, V> Shard<K, V> {
             }
             slot.reading.store(IDLE, Ordering::Release);
         }
-        self.read_locked(slot)
+        self.read_locked()
     }
 
     /// Shared access under the read lock: for a thread without a slot, one already reading, one
     /// that met a writer, and long reads (which must not keep writers spinning).
     #[cold]
-    pub(crate) fn read_locked<'a>(&'a self, slot: Option<&'a Slot>) -> ReadGuard<'a, K, V> {
+    pub(crate) fn read_locked(&self) -> ReadGuard<'_, K, V> {
         let guard = read(&self.lock);
         // SAFETY: writers hold the write lock while they write, so none writes meanwhile.
         #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
         let store = unsafe { self.store.shared() };
-        ReadGuard { store: Some(store), access: Access::Locked(guard, slot) }
+        ReadGuard { store: Some(store), access: Access::Locked(guard) }
     }
 
     /// Runs `f` with exclusive access to the store, then drops what it removed after unlocking.
@@ -106,7 +106,7 @@ impl<K, V> Shard<K, V> {
             let _lock = write(&self.lock);
             let _writing = Writing::raise(&self.writing);
             for slot in readers.claimed() {
-                wait_while_reading(slot, self.tag as usize);
+                wait_while_reading(slot, self.tag as usize, readers);
             }
             // SAFETY: the write lock excludes other writers and locked readers, and every
             // announced reader has left (module docs); `_writing` keeps new ones out until the
@@ -124,12 +124,22 @@ impl<K, V> Shard<K, V> {
     }
 }
 
+/// The panic of a key's `Eq` that writes to the shard it is being compared in.
+pub(crate) const REENTRANT_WRITE: &str = "ptrcache: a key's `Eq` (or `Borrow`) wrote to the cache \
+     shard it was being compared in; it would wait for itself forever";
+
 /// Spins before a waiting writer starts yielding.
 const SPINS: u32 = 64;
 
 /// Waits until `slot` no longer announces a read of shard `tag`. Reads are short (a table probe
 /// and `Eq` of keys), so spin a little, then yield to let a descheduled reader run.
-fn wait_while_reading(slot: &Slot, tag: usize) {
+///
+/// # Panics
+///
+/// If `slot` is the caller's own: a key's `Eq` that writes to the shard it is being compared in
+/// would wait for itself forever.
+fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
+    assert!(!(load_after_raise(&slot.reading) == tag && readers.is_own(slot)), "{REENTRANT_WRITE}");
     // Under loom every spin is a step to explore: yield at once.
     let mut spins = if cfg!(ptrcache_loom) { SPINS } else { 0 };
     while load_after_raise(&slot.reading) == tag {
@@ -168,8 +178,9 @@ pub(crate) struct ReadGuard<'a, K, V> {
 enum Access<'a> {
     /// Announced in this slot, without the lock.
     Announced(&'a Slot),
-    /// Under the read lock (held, not read); the thread's slot, if any, for counting hits.
-    Locked(#[allow(dead_code, reason = "held for its drop")] RwLockReadGuard<'a, ()>, Option<&'a Slot>),
+    /// Under the read lock (held, not read). No slot is kept: a key's `Eq` may use enough other
+    /// caches meanwhile for this thread to give up its slot of this one.
+    Locked(#[allow(dead_code, reason = "held for its drop")] RwLockReadGuard<'a, ()>),
 }
 
 impl<K, V> ReadGuard<'_, K, V> {
@@ -177,8 +188,8 @@ impl<K, V> ReadGuard<'_, K, V> {
     #[inline]
     pub(crate) fn hit(&self, readers: &Readers) {
         match self.access {
-            Access::Announced(slot) | Access::Locked(_, Some(slot)) => slot.hit(),
-            Access::Locked(_, None) => readers.add_hits(1),
+            Access::Announced(slot) => slot.hit(),
+            Access::Locked(_) => readers.hit(),
         }
     }
 }

@@ -70,6 +70,10 @@ pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexG
 /// Raises `flag` (a store of ours) and then reads `other` (a store of another thread), such
 /// that of two threads doing this crosswise, at least one sees the other's store (Dekker).
 /// Returns what was read of `other`, with acquire ordering.
+///
+/// The store must also be a release: a writer that reads a reader's *next* announcement (of
+/// another shard) must see the reads before it as finished, and since C++20 a later relaxed
+/// store of the same thread no longer extends the release sequence of the earlier clear.
 #[inline]
 pub(crate) fn store_then_load(flag: &AtomicUsize, value: usize, other: &AtomicBool) -> bool {
     // `SeqCst` store and load (one `xchg` on x86) order the pair; loom does not model `SeqCst`
@@ -81,7 +85,7 @@ pub(crate) fn store_then_load(flag: &AtomicUsize, value: usize, other: &AtomicBo
     }
     #[cfg(ptrcache_loom)]
     {
-        flag.store(value, Ordering::Relaxed);
+        flag.store(value, Ordering::Release);
         loom::sync::atomic::fence(Ordering::SeqCst);
         other.load(Ordering::Acquire)
     }

@@ -444,3 +444,41 @@ fn an_async_initializer_awaiting_its_own_key_waits_until_cancelled_and_leaves_no
         assert_consistent(&cache);
     });
 }
+
+/// A key whose `Eq` writes its own key into [`REENTRANT`] when armed.
+#[derive(Debug, Clone)]
+struct Writing(u32);
+
+impl Hash for Writing {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.0.hash(state);
+    }
+}
+
+static REENTRANT: std::sync::LazyLock<PtrCache<Writing, u32>> = std::sync::LazyLock::new(PtrCache::new);
+static ARMED: AtomicBool = AtomicBool::new(false);
+
+impl PartialEq for Writing {
+    fn eq(&self, other: &Self) -> bool {
+        if ARMED.swap(false, Ordering::SeqCst) {
+            REENTRANT.set(self.clone(), 0);
+        }
+        self.0 == other.0
+    }
+}
+
+impl Eq for Writing {}
+
+#[test]
+fn a_key_whose_eq_writes_to_the_shard_it_is_compared_in_panics_instead_of_hanging() {
+    REENTRANT.set(Writing(1), 1);
+    ARMED.store(true, Ordering::SeqCst);
+    let outcome = within(Duration::from_secs(10), || catch_unwind(|| REENTRANT.get(&Writing(1))));
+    let message = outcome.expect_err("the read went on");
+    let message = message.downcast_ref::<String>().map(String::as_str).unwrap_or_default();
+    assert!(message.contains("wait for itself"), "{message}");
+    // The shard was left unlocked and consistent.
+    assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&1));
+    REENTRANT.set(Writing(1), 2);
+    assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&2));
+}
