@@ -131,8 +131,12 @@ pub(crate) const REENTRANT_WRITE: &str = "ptrcache: a key's `Eq` (or `Borrow`) w
 /// Spins before a waiting writer starts yielding.
 const SPINS: u32 = 64;
 
+/// Yields before a waiting writer starts sleeping.
+const YIELDS: u32 = 64;
+
 /// Waits until `slot` no longer announces a read of shard `tag`. Reads are short (a table probe
-/// and `Eq` of keys), so spin a little, then yield to let a descheduled reader run.
+/// and `Eq` of keys), so spin a little, then yield to let a descheduled reader run, then sleep
+/// (a yield does not let a reader of lower real-time priority run on the same core).
 ///
 /// # Panics
 ///
@@ -146,8 +150,11 @@ fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
         if spins < SPINS {
             spins += 1;
             std::hint::spin_loop();
-        } else {
+        } else if spins < SPINS + YIELDS || cfg!(ptrcache_loom) {
+            spins += 1;
             crate::sync::yield_now();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(50));
         }
     }
 }
