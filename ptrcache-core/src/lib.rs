@@ -49,7 +49,9 @@
 //! line per thread), which writers of that shard wait for, and bumps a saturating counter. So
 //! hits on several threads write no shared cache line except the value's reference count (see
 //! `src/shard.rs` for the protocol; it is the crate's only `unsafe`, model-checked with loom in
-//! `tests/loom.rs`). A value that is evicted, replaced or removed is released by the cache before the
+//! `tests/loom.rs`). Each cache has slots for twice as many threads as the machine has cores
+//! (4 to 64, 128 bytes each); more threads at once still work, reading through the shard's
+//! lock. A value that is evicted, replaced or removed is released by the cache before the
 //! call returns. A shard whose slab is three quarters empty (after expiry or removals) compacts
 //! and gives the memory back.
 //!
