@@ -22,6 +22,10 @@ const CACHES_PER_THREAD: usize = 8;
 /// A slot's `reading` when its thread reads no shard without the lock.
 pub(crate) const IDLE: usize = 0;
 
+/// In `LAST`: the thread found every slot of that cache taken. Harmless if stale (a new cache
+/// at a freed one's address): the thread only reads through the lock until it tries again.
+const NO_SLOT: usize = usize::MAX;
+
 /// The slots of one cache.
 #[derive(Debug)]
 pub(crate) struct Readers {
@@ -33,14 +37,10 @@ struct Registry {
     slots: Box<[Slot]>,
     /// Slots at or past this index have never been claimed; writers look at the others only.
     claimed: AtomicUsize,
-    /// Which slots are free, and hits counted by threads without a slot.
-    state: Mutex<State>,
-}
-
-#[derive(Debug, Default)]
-struct State {
-    free: Vec<usize>,
-    unslotted_hits: u64,
+    /// Which slots are free.
+    free: Mutex<Vec<usize>>,
+    /// Hits counted by threads without a slot (a shared add: they are past the fast path anyway).
+    unslotted_hits: AtomicU64,
 }
 
 /// One thread's slot, on a line of its own so that threads never write a shared line.
@@ -75,7 +75,8 @@ impl Default for Readers {
             shared: Arc::new(Registry {
                 slots,
                 claimed: AtomicUsize::new(0),
-                state: Mutex::new(State { free, unslotted_hits: 0 }),
+                free: Mutex::new(free),
+                unslotted_hits: AtomicU64::new(0),
             }),
         }
     }
@@ -88,20 +89,24 @@ impl Readers {
     pub(crate) fn slot(&self) -> Option<&Slot> {
         let registry = Arc::as_ptr(&self.shared).addr();
         match LAST.try_with(Cell::get) {
+            Ok((last, NO_SLOT)) if last == registry => None,
             Ok((last, index)) if last == registry => Some(&self.shared.slots[index]),
             _ => self.claimed_slot(),
         }
     }
 
-    /// [`slot`](Self::slot) when `LAST` names another cache.
+    /// [`slot`](Self::slot) when `LAST` names another cache. A thread that finds every slot
+    /// taken remembers it in `LAST`, so that it does not lock the free list on every call; it
+    /// tries again once it has used another cache.
     #[cold]
     fn claimed_slot(&self) -> Option<&Slot> {
-        let index = LOCAL
-            .try_with(|local| local.try_borrow_mut().ok().and_then(|mut local| local.find(&self.shared)))
+        let found = LOCAL
+            .try_with(|local| local.try_borrow_mut().ok().map(|mut local| local.find(&self.shared)))
             .ok()
             .flatten()?;
-        let _ = LAST.try_with(|last| last.set((Arc::as_ptr(&self.shared).addr(), index)));
-        Some(&self.shared.slots[index])
+        let address = Arc::as_ptr(&self.shared).addr();
+        let _ = LAST.try_with(|last| last.set((address, found.unwrap_or(NO_SLOT))));
+        Some(&self.shared.slots[found?])
     }
 
     /// Whether `slot` is the calling thread's claim (never claims one).
@@ -128,14 +133,13 @@ impl Readers {
 
     /// Counts `hits` for a thread without a slot.
     pub(crate) fn add_hits(&self, hits: u64) {
-        lock(&self.shared.state).unslotted_hits += hits;
+        self.shared.unslotted_hits.fetch_add(hits, Ordering::Relaxed);
     }
 
     /// Every hit counted so far.
     pub(crate) fn hits(&self) -> u64 {
-        let state = lock(&self.shared.state);
         let slotted: u64 = self.shared.slots.iter().map(|slot| slot.hits.load(Ordering::Relaxed)).sum();
-        state.unslotted_hits + slotted
+        self.shared.unslotted_hits.load(Ordering::Relaxed) + slotted
     }
 
     /// The slots a writer must look at: every slot ever claimed.
@@ -151,7 +155,7 @@ impl Readers {
 
 impl Registry {
     fn claim(&self) -> Option<usize> {
-        let index = lock(&self.state).free.pop()?;
+        let index = lock(&self.free).pop()?;
         self.claimed.fetch_max(index + 1, Ordering::SeqCst);
         Some(index)
     }
@@ -165,7 +169,7 @@ impl Registry {
                 last.set((0, 0));
             }
         });
-        lock(&self.state).free.push(index);
+        lock(&self.free).push(index);
     }
 }
 
@@ -269,7 +273,7 @@ mod tests {
     }
 
     fn free_slots(readers: &Readers) -> usize {
-        lock(&readers.shared.state).free.len()
+        lock(&readers.shared.free).len()
     }
 
     #[test]
@@ -329,6 +333,38 @@ mod tests {
         });
         // Scoped threads may still be running their thread-local destructors here.
         assert_eq!(readers.hits(), (all as u64 + 3) * 10);
+    }
+
+    #[test]
+    fn a_thread_without_a_slot_remembers_it_and_tries_again_after_using_another_cache() {
+        let readers = Readers::default();
+        let all = free_slots(&readers);
+        let taken = Arc::new(std::sync::Barrier::new(all + 1));
+        let release = Arc::new(std::sync::Barrier::new(all + 1));
+        let handles: Vec<_> = (0..all)
+            .map(|_| {
+                let readers = Readers { shared: Arc::clone(&readers.shared) };
+                let (taken, release) = (Arc::clone(&taken), Arc::clone(&release));
+                std::thread::spawn(move || {
+                    assert!(readers.slot().is_some());
+                    taken.wait();
+                    release.wait();
+                    std::mem::forget(readers); // keep the claim: freed at thread exit
+                })
+            })
+            .collect();
+        taken.wait();
+        assert!(readers.slot().is_none(), "every slot is taken");
+        readers.hit();
+        assert!(readers.slot().is_none());
+        release.wait();
+        handles.into_iter().for_each(|handle| handle.join().unwrap());
+        assert_eq!(free_slots(&readers), all);
+        assert!(readers.slot().is_none(), "remembered until another cache is used");
+        let other = Readers::default();
+        assert!(other.slot().is_some());
+        assert!(readers.slot().is_some(), "tried again after using another cache");
+        assert_eq!(readers.hits(), 1);
     }
 
     #[test]
