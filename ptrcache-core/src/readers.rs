@@ -358,7 +358,9 @@ mod tests {
         readers.hit();
         assert!(readers.slot().is_none());
         release.wait();
-        handles.into_iter().for_each(|handle| handle.join().unwrap());
+        for handle in handles {
+            handle.join().unwrap();
+        }
         assert_eq!(free_slots(&readers), all);
         assert!(readers.slot().is_none(), "remembered until another cache is used");
         let other = Readers::default();
