@@ -166,15 +166,17 @@ where
         // Declared first, dropped last: wakes the waiters after the lock is released, with the
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
-        let stored = Arc::clone(&value);
-        self.shard(hash).write(&self.readers, |store, counters, trash| {
-            let Some((key, flight)) = store.take_pending(hash, id) else { return };
+        let stored = self.shard(hash).write(&self.readers, |store, counters, trash| {
+            let (key, flight) = store.take_pending(hash, id)?;
+            // Waiters get the pointer too; without waiters (the common case) no clone is made.
+            let stored = flight.as_ref().map(|_| Arc::clone(&value));
             release.flight = flight;
             if store.insert(hash, key, value, deadline, now, counters, trash) {
                 Counters::add(&counters.inserts, 1);
             }
+            stored
         });
-        release.value = Some(stored);
+        release.value = stored;
     }
 
     fn abandon(&self, hash: u64, id: u64) {
