@@ -45,13 +45,15 @@
 //! enter a small FIFO, keys hit there are promoted to a main CLOCK queue, and keys evicted
 //! without a hit are remembered so that they are promoted at once when they come back. It beats
 //! LRU on most real traces (see the README's benchmarks), costs O(1) amortized per operation,
-//! and a hit takes no lock at all: it announces its read in a slot of its own thread (one cache
-//! line per thread), which writers of that shard wait for, and bumps a saturating counter. So
+//! and a hit takes no lock: it announces its read in a slot of its own thread (128 bytes per
+//! thread and cache), which writers of that shard wait for, and bumps a saturating counter. So
 //! hits on several threads write no shared cache line except the value's reference count (see
-//! `src/shard.rs` for the protocol; it is the crate's only `unsafe`, model-checked with loom in
+//! `src/shard.rs` for the protocol, the crate's only `unsafe`, model-checked with loom in
 //! `tests/loom.rs`). Each cache has slots for twice as many threads as the machine has cores
-//! (4 to 64, 128 bytes each); more threads at once still work, reading through the shard's
-//! lock. A value that is evicted, replaced or removed is released by the cache before the
+//! (4 to 64, so up to 8 KiB per cache); a thread keeps its slot until it ends, drops the cache,
+//! or has used 8 other caches since. Threads that find every slot taken, and reads nested in a
+//! key's `Eq`, still work: they read through the shard's lock. A thread that uses more than 8
+//! caches in turn claims and frees slots as it goes (a mutex per switch). A value that is evicted, replaced or removed is released by the cache before the
 //! call returns. A shard whose slab is three quarters empty (after expiry or removals) compacts
 //! and gives the memory back.
 //!
@@ -84,9 +86,11 @@
 //!   calls `Hash` only outside its locks (each entry keeps its hash, so growing a table and
 //!   evicting never rehash keys), and `Eq` only before it changes anything.
 //! - **A key whose `Eq` uses the cache it is compared in**: writing to the very shard being read
-//!   panics with a clear message instead of waiting for itself (test in `hostile.rs`); reading
-//!   that shard again while another thread writes to it deadlocks, like a read lock taken twice.
-//!   Other shards and other caches are fine. Keep `Eq` free of cache calls.
+//!   panics with a clear message instead of waiting for itself when the reading thread has a
+//!   slot (test in `hostile.rs`), and deadlocks when it reads through the lock (no slot, or a
+//!   nested read); reading that shard again while another thread writes to it deadlocks, like a
+//!   read lock taken twice. Other shards and other caches are fine. Keep `Eq` free of cache
+//!   calls.
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
 //!   finished its work on that shard, so the panic reaches the caller of the call that released
 //!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and

@@ -333,6 +333,8 @@ mod tests {
         });
         // Scoped threads may still be running their thread-local destructors here.
         assert_eq!(readers.hits(), (all as u64 + 3) * 10);
+        // Every thread held its slot until all had counted: at least 3 counted without one.
+        assert!(readers.shared.unslotted_hits.load(Ordering::Relaxed) >= 30);
     }
 
     #[test]

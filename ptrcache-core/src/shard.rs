@@ -17,13 +17,14 @@
 //! A reader that sees `writing` down saw the last writer's release, so it sees its writes.
 //! A thread that is already reading (a key's `Eq` using the cache), or has no slot, read-locks.
 //!
-//! This is the crate's only `unsafe` (DESIGN.md's conditions): the gain was measured in one
-//! process against the `RwLock` read path it replaced (hits on 2 threads 1.12x -> 1.60x
-//! `quick_cache`'s throughput; `ptrcache-bench -- hit`: 1.00x -> 1.64-1.80x), the two
-//! dereferences carry their SAFETY argument, and the protocol is tested under concurrency:
-//! loom models in `tests/loom.rs` (each fails if the reader skips `writing`, the writer skips
-//! its wait, or an ordering is weakened) and the thread test
-//! `tests/it/lock_free_reads.rs` on drop-checked values.
+//! With `DataCell` in sync.rs, this is the crate's only `unsafe` (three blocks and the `Sync`
+//! impl below), under the project's conditions for it: the gain was measured in one process
+//! against the `RwLock` read path it replaced (hits on 2 threads 1.12x -> 1.60x `quick_cache`'s
+//! throughput; `ptrcache-bench -- hit`: 1.00x -> 1.64-1.83x), each block carries its SAFETY
+//! argument, and the protocol is tested under concurrency: loom models in `tests/loom.rs` (they
+//! fail if the reader skips `writing`, if the writer skips its wait, or if the fences or the
+//! release stores are weakened; loom checks the fence form of [`store_then_load`], not the
+//! `SeqCst` accesses it compiles to) and the thread test `tests/it/lock_free_reads.rs`.
 
 use crate::readers::{IDLE, Readers, Slot};
 use crate::stats::Counters;
@@ -231,7 +232,7 @@ impl<K, V> Drop for ReadGuard<'_, K, V> {
 #[cfg(all(test, not(ptrcache_loom)))]
 mod tests {
     #[test]
-    fn a_shard_of_word_sized_keys_fills_two_lines_pairs() {
+    fn a_shard_of_word_sized_keys_takes_two_pairs_of_cache_lines() {
         // 256 shards of a large cache: 64 KiB empty. The empty-footprint figures rest on this.
         assert_eq!(std::mem::size_of::<super::Shard<u64, [u8; 64]>>(), 256);
     }

@@ -67,27 +67,27 @@ pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexG
     condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Raises `flag` (a store of ours) and then reads `other` (a store of another thread), such
-/// that of two threads doing this crosswise, at least one sees the other's store (Dekker).
-/// Returns what was read of `other`, with acquire ordering.
+/// A reader's half of the handshake: announces `tag` in its `slot`, then reads the shard's
+/// `writing` flag, such that of a reader and a writer doing this crosswise (see [`raise`]), at
+/// least one sees the other's store (Dekker). Returns the flag, read with acquire ordering.
 ///
 /// The store must also be a release: a writer that reads a reader's *next* announcement (of
 /// another shard) must see the reads before it as finished, and since C++20 a later relaxed
 /// store of the same thread no longer extends the release sequence of the earlier clear.
 #[inline]
-pub(crate) fn store_then_load(flag: &AtomicUsize, value: usize, other: &AtomicBool) -> bool {
+pub(crate) fn store_then_load(slot: &AtomicUsize, tag: usize, writing: &AtomicBool) -> bool {
     // `SeqCst` store and load (one `xchg` on x86) order the pair; loom does not model `SeqCst`
     // accesses, only `SeqCst` fences, so under loom the equivalent fence form is checked.
     #[cfg(not(ptrcache_loom))]
     {
-        flag.store(value, Ordering::SeqCst);
-        other.load(Ordering::SeqCst)
+        slot.store(tag, Ordering::SeqCst);
+        writing.load(Ordering::SeqCst)
     }
     #[cfg(ptrcache_loom)]
     {
-        flag.store(value, Ordering::Release);
+        slot.store(tag, Ordering::Release);
         loom::sync::atomic::fence(Ordering::SeqCst);
-        other.load(Ordering::Acquire)
+        writing.load(Ordering::Acquire)
     }
 }
 

@@ -150,7 +150,7 @@ fn a_panicking_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own() {
 /// writers wait for them. loom checks every access to the store for a data race, so a reader
 /// that skipped the `writing` check, or a writer that did not wait, fails here.
 #[test]
-fn gets_racing_with_a_replacing_set_see_the_old_or_the_new_value_and_free_nothing_early() {
+fn gets_racing_with_a_replacing_set_never_race_and_see_the_old_or_the_new_value() {
     model(|| {
         let cache = cache(4);
         cache.set(1, 1);

@@ -34,14 +34,15 @@ impl Drop for Checked {
 #[test]
 fn readers_racing_writers_get_whole_live_values_and_each_value_is_released_once() {
     const KEYS: u64 = 8;
-    // More readers than a 2-core machine has slots (4): some read through the shard locks.
-    const READERS: usize = 10;
+    // More readers than a cache has slots (twice the cores, at least 4): some read through the
+    // shard locks.
+    let readers_count = std::thread::available_parallelism().map_or(8, |n| n.get() * 2).clamp(4, 64) + 2;
     let cache: PtrCache<u64, Checked> = PtrCache::builder().max_entries(6).build();
-    let barrier = Barrier::new(READERS + 2);
+    let barrier = Barrier::new(readers_count + 2);
     let stop = AtomicBool::new(false);
     let hits = AtomicUsize::new(0);
     std::thread::scope(|s| {
-        for reader in 0..READERS {
+        for reader in 0..readers_count {
             let (cache, barrier, stop, hits) = (&cache, &barrier, &stop, &hits);
             s.spawn(move || {
                 barrier.wait();
@@ -79,6 +80,7 @@ fn readers_racing_writers_get_whole_live_values_and_each_value_is_released_once(
         stop.store(true, Ordering::Relaxed);
     });
     let stats = cache.stats();
+    assert!(hits.load(Ordering::Relaxed) > 0, "the readers never met a value");
     assert_eq!(stats.hits, hits.load(Ordering::Relaxed) as u64, "every hit counted once");
     let kept = cache.len();
     assert!(kept <= 6);
