@@ -284,6 +284,9 @@ fn keys_that_all_collide_stay_correct() {
             cache.get_or_insert_with(Colliding(next() % 300), || step);
             assert!(cache.len() <= 50);
         }
+        // Past every 1 ms expiration (and a coarse-clock tick), so that no entry expires while
+        // `assert_consistent` compares `entries()` with `get`.
+        std::thread::sleep(Duration::from_millis(20));
         cache.purge_expired();
         assert_consistent(&cache);
     });
