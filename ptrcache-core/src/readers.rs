@@ -127,13 +127,11 @@ impl Readers {
     pub(crate) fn hit(&self) {
         match self.slot() {
             Some(slot) => slot.hit(),
-            None => self.add_hits(1),
+            // No slot: a shared add, but such a thread is past the fast path anyway.
+            None => {
+                self.shared.unslotted_hits.fetch_add(1, Ordering::Relaxed);
+            }
         }
-    }
-
-    /// Counts `hits` for a thread without a slot.
-    pub(crate) fn add_hits(&self, hits: u64) {
-        self.shared.unslotted_hits.fetch_add(hits, Ordering::Relaxed);
     }
 
     /// Every hit counted so far.

@@ -86,7 +86,7 @@ impl<K, V> Shard<K, V> {
                 // announcement, so no writer writes until the guard clears the slot (module docs).
                 #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
                 let store = unsafe { self.store.shared() };
-                return ReadGuard { store: Some(store), access: Access::Announced(slot) };
+                return ReadGuard { store, access: Access::Announced(slot) };
             }
             slot.reading.store(IDLE, Ordering::Release);
         }
@@ -101,7 +101,7 @@ impl<K, V> Shard<K, V> {
         // SAFETY: writers hold the write lock while they write, so none writes meanwhile.
         #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
         let store = unsafe { self.store.shared() };
-        ReadGuard { store: Some(store), access: Access::Locked(guard) }
+        ReadGuard { store, access: Access::Locked(guard) }
     }
 
     /// Runs `f` with exclusive access to the store, then drops what it removed after unlocking.
@@ -184,13 +184,14 @@ impl Drop for Writing<'_> {
     }
 }
 
-/// Shared access to a shard's store.
+/// Shared access to a shard's store. The fields drop in order: the reference (which loom
+/// tracks) before the access that protects it ends.
 pub(crate) struct ReadGuard<'a, K, V> {
-    /// Taken before the access ends, so that loom sees the reference go first.
-    store: Option<Shared<'a, Store<K, V>>>,
+    store: Shared<'a, Store<K, V>>,
     access: Access<'a>,
 }
 
+/// What protects a read; dropping it ends the read.
 enum Access<'a> {
     /// Announced in this slot, without the lock.
     Announced(&'a Slot),
@@ -214,16 +215,19 @@ impl<K, V> std::ops::Deref for ReadGuard<'_, K, V> {
     type Target = Store<K, V>;
 
     #[inline]
+    #[cfg_attr(
+        not(ptrcache_loom),
+        allow(clippy::borrow_deref_ref, reason = "loom's `Shared` is not a reference")
+    )]
     fn deref(&self) -> &Store<K, V> {
-        self.store.as_ref().expect("the store is only taken on drop")
+        &*self.store
     }
 }
 
-impl<K, V> Drop for ReadGuard<'_, K, V> {
+impl Drop for Access<'_> {
     #[inline]
     fn drop(&mut self) {
-        self.store = None;
-        if let Access::Announced(slot) = self.access {
+        if let Access::Announced(slot) = self {
             slot.reading.store(IDLE, Ordering::Release);
         }
     }

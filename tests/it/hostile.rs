@@ -3,7 +3,7 @@
 //! documented behaviour (the "Hostile inputs" section of the `PtrCache` docs), and the cache
 //! keeps working with its invariants intact afterwards.
 
-use crate::util::{DropCounted, assert_consistent, within};
+use crate::util::{DropCounted, assert_consistent, random, within};
 use ptrcache::PtrCache;
 use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -136,18 +136,6 @@ fn a_key_whose_eq_panics_while_a_get_or_insert_meets_an_expired_entry_leaves_len
         assert_consistent(&cache);
         assert_eq!(*cache.get_or_insert_with(key(2), || 4), 4);
     });
-}
-
-/// A small deterministic generator (splitmix64), so that failures reproduce.
-fn random(seed: u64) -> impl FnMut() -> u64 {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
 }
 
 /// Churns a cache with keys whose `Hash` (or `Eq`) panics every few calls, wherever that

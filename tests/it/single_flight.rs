@@ -31,28 +31,35 @@ fn concurrent_callers_run_the_initializer_once_and_share_the_pointer() {
     assert!(Arc::ptr_eq(&values[0], &cache.get(&1).unwrap()));
 }
 
-#[test]
-fn other_keys_are_not_blocked_by_a_running_initializer() {
-    let cache = PtrCache::<u32, u32>::new();
+/// Runs `during` on this thread while another thread's initializer of `key` (returning
+/// `value`) is blocked, then lets the initializer finish.
+fn while_initializing(cache: &PtrCache<u32, u32>, key: u32, value: u32, during: impl FnOnce()) {
     let (started_tx, started_rx) = mpsc::channel();
     let (release_tx, release_rx) = mpsc::channel::<()>();
-    let cache = &cache;
     std::thread::scope(|s| {
         s.spawn(move || {
-            cache.get_or_insert_with(1, || {
+            cache.get_or_insert_with(key, || {
                 started_tx.send(()).unwrap();
                 release_rx.recv().unwrap();
-                1
+                value
             })
         });
         started_rx.recv().unwrap();
+        during();
+        release_tx.send(()).unwrap();
+    });
+}
+
+#[test]
+fn other_keys_are_not_blocked_by_a_running_initializer() {
+    let cache = PtrCache::<u32, u32>::new();
+    while_initializing(&cache, 1, 1, || {
         // Key 1's initializer is blocked; everything else proceeds.
         assert_eq!(*cache.get_or_insert_with(2, || 2), 2);
         cache.set(3, 3);
         assert_eq!(cache.get(&3).as_deref(), Some(&3));
         assert!(cache.get(&1).is_none(), "a plain get must not wait for a running initializer");
         assert!(!cache.contains_key(&1));
-        release_tx.send(()).unwrap();
     });
     assert_eq!(cache.get(&1).as_deref(), Some(&1));
 }
@@ -60,21 +67,9 @@ fn other_keys_are_not_blocked_by_a_running_initializer() {
 #[test]
 fn a_get_during_initialization_returns_the_old_live_value() {
     let cache = PtrCache::<u32, u32>::new();
-    let (started_tx, started_rx) = mpsc::channel();
-    let (release_tx, release_rx) = mpsc::channel::<()>();
-    let cache = &cache;
-    std::thread::scope(|s| {
-        s.spawn(move || {
-            cache.get_or_insert_with(1, || {
-                started_tx.send(()).unwrap();
-                release_rx.recv().unwrap();
-                10
-            })
-        });
-        started_rx.recv().unwrap();
+    while_initializing(&cache, 1, 10, || {
         cache.set(1, 5); // a value set while the initializer runs is visible at once
         assert_eq!(cache.get(&1).as_deref(), Some(&5));
-        release_tx.send(()).unwrap();
     });
     // The initializer finished last, so its value is the one kept.
     assert_eq!(cache.get(&1).as_deref(), Some(&10));

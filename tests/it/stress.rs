@@ -4,7 +4,7 @@
 //! afterwards the bound holds, nobody is stuck (each test fails after a time limit instead of
 //! hanging) and every value is dropped exactly once when the cache is.
 
-use crate::util::within;
+use crate::util::{random, within};
 use ptrcache::{Expiration, PtrCache};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -53,16 +53,25 @@ impl Ledger {
 
     /// Runs an initializer of `key`, checking that it is the only one.
     fn init<T>(&self, key: u64, f: impl FnOnce() -> T) -> T {
+        let _running = self.start(key);
+        f()
+    }
+
+    /// Marks an initializer of `key` as running until the guard drops (also on panic or
+    /// cancellation), checking that it is the only one.
+    fn start(&self, key: u64) -> Running<'_> {
         let before = self.running[key as usize].fetch_add(1, Ordering::SeqCst);
         assert_eq!(before, 0, "two initializers of key {key} ran at once");
-        struct Done<'a>(&'a AtomicUsize);
-        impl Drop for Done<'_> {
-            fn drop(&mut self) {
-                self.0.fetch_sub(1, Ordering::SeqCst);
-            }
-        }
-        let _done = Done(&self.running[key as usize]);
-        f()
+        Running(&self.running[key as usize])
+    }
+}
+
+/// A running initializer, counted in [`Ledger::running`].
+struct Running<'a>(&'a AtomicUsize);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -71,18 +80,6 @@ fn check_returned(key: u64, value: &Stamp, asked: Instant) {
     assert_eq!(value.key, key, "a value of key {} returned for key {key}", value.key);
     if let Some(&(stored, expiration)) = value.stored.get() {
         assert!(asked < stored + expiration, "a stale value: asked {:?} after its deadline", asked - stored);
-    }
-}
-
-/// A small deterministic generator (splitmix64).
-fn random(seed: u64) -> impl FnMut() -> u64 {
-    let mut state = seed;
-    move || {
-        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
     }
 }
 
@@ -271,15 +268,7 @@ fn tasks_and_threads_with_cancelled_initializers_leave_no_waiter_stuck() {
                             let call = cache.try_aget_with(key, || async move {
                                 let outcome = init_outcome(roll >> 16);
                                 led.store(1, Ordering::SeqCst);
-                                let running = ledger.running[key as usize].fetch_add(1, Ordering::SeqCst);
-                                assert_eq!(running, 0, "two initializers of key {key} ran at once");
-                                struct Done<'a>(&'a AtomicUsize);
-                                impl Drop for Done<'_> {
-                                    fn drop(&mut self) {
-                                        self.0.fetch_sub(1, Ordering::SeqCst);
-                                    }
-                                }
-                                let _done = Done(&ledger.running[key as usize]);
+                                let _running = ledger.start(key);
                                 match outcome {
                                     Err(true) => std::panic::panic_any(INIT_PANIC),
                                     Err(false) => Err("refused"),

@@ -23,6 +23,18 @@ impl Drop for DropCounted {
     }
 }
 
+/// A small deterministic generator (splitmix64), so that failures reproduce.
+pub(crate) fn random(seed: u64) -> impl FnMut() -> u64 {
+    let mut state = seed;
+    move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+}
+
 /// Runs `f` on another thread and fails the test if it does not finish within `limit`,
 /// so a deadlock fails CI instead of hanging it.
 pub(crate) fn within<T: Send + 'static>(limit: Duration, f: impl FnOnce() -> T + Send + 'static) -> T {
