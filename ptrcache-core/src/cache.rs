@@ -14,8 +14,18 @@ use std::sync::Arc;
 /// eviction policy sees enough entries to choose well.
 const MIN_ENTRIES_PER_SHARD: usize = 64;
 
-/// The most shards: enough that two threads rarely write-lock the same one at once.
+/// The most shards on any machine (shard tags and slab indices assume it).
 const MAX_SHARDS: usize = 256;
+
+/// Shards per core: enough that two threads rarely write-lock the same one at once.
+const SHARDS_PER_CORE: usize = 8;
+
+/// The most shards on this machine. Every hit reads its shard's header, so the headers must stay
+/// in the L1 cache: 256 of them (64 KiB) did not, and cost a cache miss on most hits
+/// (cachegrind, 10k keys: 0.79 misses per get on the shard line, 0.01 with 16 shards).
+fn max_shards() -> usize {
+    (crate::readers::cores() * SHARDS_PER_CORE).next_power_of_two().min(MAX_SHARDS)
+}
 
 /// A concurrent, bounded cache that keeps values by pointer (`Arc<V>`) and expires them.
 ///
@@ -119,7 +129,7 @@ where
     S: BuildHasher,
 {
     pub(crate) fn from_parts(expiration: Expiration, max_entries: usize, hasher: S) -> Self {
-        let wanted = (max_entries / MIN_ENTRIES_PER_SHARD).clamp(1, MAX_SHARDS);
+        let wanted = (max_entries / MIN_ENTRIES_PER_SHARD).clamp(1, max_shards());
         let count = 1 << (usize::BITS - 1 - wanted.leading_zeros());
         // Slab indices are `u32`; no shard could hold more entries than memory allows anyway.
         let capacity = |index: usize| {
@@ -466,5 +476,24 @@ impl<K, V, S> fmt::Debug for PtrCache<K, V, S> {
             .field("max_entries", &self.max_entries)
             .field("expiration", &self.expiration)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, not(ptrcache_loom)))]
+mod tests {
+    use super::*;
+
+    fn shards(max_entries: usize) -> usize {
+        PtrCache::<u64, u64>::builder().max_entries(max_entries).build().shards.len()
+    }
+
+    #[test]
+    fn shards_follow_the_bound_up_to_eight_per_core() {
+        let most = (crate::readers::cores() * SHARDS_PER_CORE).next_power_of_two().min(MAX_SHARDS);
+        assert!(most.is_power_of_two() && most >= SHARDS_PER_CORE);
+        assert_eq!(shards(0), 1);
+        assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 2 - 1), 1);
+        assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 4), 4.min(most));
+        assert_eq!(shards(usize::MAX), most);
     }
 }

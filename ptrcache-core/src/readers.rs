@@ -61,13 +61,17 @@ impl Slot {
     }
 }
 
+/// The cores this process may use (4 if unknown). Asked once per process:
+/// `available_parallelism` reads files (cgroup quotas) on Linux.
+pub(crate) fn cores() -> usize {
+    static CORES: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(4, std::num::NonZero::get))
+}
+
 impl Default for Readers {
     fn default() -> Self {
-        // Enough for every core twice over; threads past that read through the locks. Asked
-        // once per process: `available_parallelism` reads files (cgroup quotas) on Linux.
-        static COUNT: std::sync::OnceLock<usize> = std::sync::OnceLock::new();
-        let count = *COUNT
-            .get_or_init(|| std::thread::available_parallelism().map_or(8, |n| n.get() * 2).clamp(4, 64));
+        // Enough for every core twice over; threads past that read through the locks.
+        let count = (cores() * 2).clamp(4, 64);
         let slots =
             (0..count).map(|_| Slot { reading: AtomicUsize::new(IDLE), hits: AtomicU64::new(0) }).collect();
         let free = (0..count).rev().collect();
