@@ -4,6 +4,7 @@ use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
 use crate::store::is_live;
+use crate::tuning::Tuner;
 use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
 use std::fmt;
@@ -85,6 +86,9 @@ pub struct PtrCache<K, V, S = RandomState> {
     hasher: S,
     expiration: Expiration,
     max_entries: usize,
+    tuner: Tuner,
+    /// Each shard offers the tuner a step after this many of its inserts.
+    tune_every: u64,
 }
 
 impl<K, V> PtrCache<K, V> {
@@ -135,7 +139,12 @@ where
         let capacity = |index: usize| {
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
+        let tuner = Tuner::new(max_entries);
+        // About four offers per sample; a power of two, so that counting one costs a mask.
+        let tune_every = 1 << (tuner.sample() / (4 * count as u64)).max(1).ilog2();
         PtrCache {
+            tuner,
+            tune_every,
             shards: (0..count)
                 .map(|index| Shard::new(u32::try_from(index).expect("at most 256 shards"), capacity(index)))
                 .collect(),
@@ -303,11 +312,32 @@ where
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
-        self.shard(hash).write(&self.readers, |store, counters, trash| {
-            if store.insert(hash, key, value, deadline, now, counters, trash) {
-                Counters::add(&counters.inserts, 1);
-            }
+        let share = self.tuner.share();
+        let tune = self.shard(hash).write(&self.readers, |store, counters, trash| {
+            store.set_small_share(share);
+            store.insert(hash, key, value, deadline, now, counters, trash) && self.count_insert(counters)
         });
+        if tune {
+            self.tune();
+        }
+    }
+
+    /// Counts an insert; returns whether to offer the tuner a step.
+    pub(crate) fn count_insert(&self, counters: &Counters) -> bool {
+        Counters::add(&counters.inserts, 1);
+        counters.inserts.load(std::sync::atomic::Ordering::Relaxed) & (self.tune_every - 1) == 0
+    }
+
+    /// Offers the tuner a step (see tuning.rs).
+    #[cold]
+    pub(crate) fn tune(&self) {
+        let stats = self.stats();
+        self.tuner.step(stats.hits, stats.hits + stats.misses);
+    }
+
+    /// The small queue's share the tuner chose.
+    pub(crate) fn small_share(&self) -> u32 {
+        self.tuner.share()
     }
 
     /// Removes `key`'s entry and returns its value if it was live.
@@ -495,5 +525,22 @@ mod tests {
         assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 2 - 1), 1);
         assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 4), 4.min(most));
         assert_eq!(shards(usize::MAX), most);
+    }
+
+    #[test]
+    fn a_loop_larger_than_the_cache_shrinks_the_small_queue() {
+        // On a loop, keys come back only after the small queue has dropped them: every entry it
+        // holds is wasted, and the hit ratio grows as its share falls.
+        let cache = PtrCache::<u64, u64>::builder().max_entries(1_000).never_expire().build();
+        let start = cache.small_share();
+        let mut hits = 0;
+        for key in (0..150).flat_map(|_| 0..1_100) {
+            if cache.get(&key).is_some() {
+                hits += 1;
+            } else {
+                cache.set(key, key);
+            }
+        }
+        assert!(cache.small_share() < start, "share {} of {start}, {hits} hits", cache.small_share());
     }
 }

@@ -1,14 +1,17 @@
 //! Eviction: S3-FIFO (Yang et al., SOSP 2023) over the slab of a shard.
 //!
-//! New keys enter a small FIFO queue (a tenth of the shard); a key that is hit while there moves
-//! to the main queue when it reaches the head, others are evicted and their hash is remembered in
-//! a ghost table. A key that comes back while remembered enters the main queue directly. The main
-//! queue is a CLOCK: a hit entry at the head is reinserted with one less credit, others are
-//! evicted.
+//! New keys enter a small FIFO queue (a tenth of the shard at first, then tuned, see below); a
+//! key that is hit while there moves to the main queue when it reaches the head, others are
+//! evicted and their hash is remembered in a ghost table. A key that comes back while remembered
+//! enters the main queue directly. The main queue is a CLOCK: a hit entry at the head is
+//! reinserted with one less credit, others are evicted.
 //!
-//! An ARC-like adaptive size of the small queue (grown by ghost hits of its own victims, shrunk
-//! by those of the main queue's) was tried: +0.3 points on the real traces of `ptrcache-bench
-//! ratio`, but it collapsed on loops (3% where the fixed split keeps 39%), so the split is fixed.
+//! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
+//! recency-heavy traces want it large, loops small (`ptrcache-bench ratio`: cache2k-orm-busy at
+//! 76 entries 40.3% -> 48.9%, loops 38.4/70.1% -> 44.9/73.9%, real-trace mean +0.4 points). An
+//! ARC-like share (grown by ghost hits of the small queue's victims, shrunk by the main
+//! queue's) was tried first: +0.3 points on the real traces, but it collapsed on loops (3% where
+//! a fixed tenth keeps 39%), since on a loop both kinds of ghost hit come back.
 //!
 //! Hits only bump a saturating 2-bit counter in the entry (see [`Node::touch`]), so reads
 //! never need the write lock, and eviction is O(1) amortized: each reinsertion spends a credit.
@@ -16,6 +19,7 @@
 //! [`Node::touch`]: crate::store::Node::touch
 
 use crate::store::{Node, Slab};
+use crate::tuning::START_SHARE;
 
 /// Ghost tables are never smaller than this, so tiny shards still remember recent victims.
 const MIN_GHOSTS: usize = 64;
@@ -103,8 +107,10 @@ pub(crate) struct Policy {
     small: List,
     main: List,
     ghost: Ghost,
-    /// Target length of the small queue.
-    small_target: usize,
+    /// Target length of the small queue (32 bits, like slab indices: the shard stays 256 bytes).
+    small_target: u32,
+    /// The share of the shard's capacity `small_target` was computed from, in thousandths.
+    small_share: u32,
 }
 
 impl Policy {
@@ -113,7 +119,23 @@ impl Policy {
             small: List::EMPTY,
             main: List::EMPTY,
             ghost: Ghost::default(),
-            small_target: (capacity / 10).max(1),
+            small_target: 0,
+            small_share: 0,
+        }
+        .with_small_share(START_SHARE, capacity)
+    }
+
+    fn with_small_share(mut self, share: u32, capacity: usize) -> Self {
+        self.set_small_share(share, capacity);
+        self
+    }
+
+    /// Sets the small queue's share of the shard's `capacity`, in thousandths.
+    pub(crate) fn set_small_share(&mut self, share: u32, capacity: usize) {
+        if share != self.small_share {
+            self.small_share = share;
+            let target = (capacity.saturating_mul(share as usize) / 1000).max(1);
+            self.small_target = u32::try_from(target).unwrap_or(u32::MAX);
         }
     }
 
@@ -168,7 +190,7 @@ impl Policy {
     ) -> Option<Victim> {
         loop {
             let from_small =
-                self.small.len > 0 && (self.small.len >= self.small_target || self.main.len == 0);
+                self.small.len > 0 && (self.small.len >= self.small_target as usize || self.main.len == 0);
             let index = if from_small { self.small.pop_front(slab)? } else { self.main.pop_front(slab)? };
             let node = slab.node_mut(index);
             if expired(node) {

@@ -210,6 +210,11 @@ impl<K, V> Store<K, V> {
         self.table.len()
     }
 
+    /// Sets the small queue's share of the shard, in thousandths (see tuning.rs).
+    pub(crate) fn set_small_share(&mut self, share: u32) {
+        self.policy.set_small_share(share, self.slab.capacity);
+    }
+
     /// The entry for `key`, live or not.
     #[inline]
     pub(crate) fn get<Q>(&self, hash: u64, key: &Q) -> Option<&Node<K, V>>

@@ -1,0 +1,153 @@
+//! The share of the small queue, tuned by hill climbing on the cache's hit ratio.
+//!
+//! No fixed split of S3-FIFO's queues suits every workload: recency-heavy traces want a large
+//! small queue (closer to LRU), loops and frequency-heavy ones a tiny one. So the share starts at
+//! a tenth and moves by steps: after each sample of requests (ten times the bound), the sample's
+//! hit ratio is compared with the previous one's, and if it fell the direction reverses. Steps
+//! decay so that the share settles, and restart when the hit ratio jumps (the workload changed).
+//! This is Caffeine's climber for the window of its W-TinyLFU, applied to the small queue.
+//!
+//! Plain std atomics and mutex even under loom: tuning is a heuristic outside the protocol
+//! being model-checked, and no model runs long enough to take a step.
+
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+/// The share the small queue starts at, in thousandths.
+pub(crate) const START_SHARE: u32 = 100;
+const START: f64 = START_SHARE as f64;
+/// The smallest and largest shares, in thousandths.
+const MIN: f64 = 10.0;
+const MAX: f64 = 900.0;
+/// The first step, in thousandths, and its decay per sample.
+const STEP: f64 = 62.5;
+const DECAY: f64 = 0.98;
+/// A change of the hit ratio this large restarts the steps at full size.
+const RESTART: f64 = 0.05;
+/// A sample is this many times the bound, and at least `MIN_SAMPLE` requests.
+const SAMPLE_PER_ENTRY: u64 = 10;
+const MIN_SAMPLE: u64 = 256;
+
+#[derive(Debug)]
+pub(crate) struct Tuner {
+    /// The small queue's share of each shard, in thousandths.
+    share: AtomicU32,
+    sample: u64,
+    climb: Mutex<Climb>,
+}
+
+#[derive(Debug)]
+struct Climb {
+    share: f64,
+    /// Signed: the direction of the next move.
+    step: f64,
+    previous_ratio: Option<f64>,
+    /// Hits and requests when the sample started.
+    hits: u64,
+    requests: u64,
+}
+
+impl Tuner {
+    pub(crate) fn new(max_entries: usize) -> Self {
+        let sample = (max_entries as u64).saturating_mul(SAMPLE_PER_ENTRY).max(MIN_SAMPLE);
+        Tuner {
+            share: AtomicU32::new(thousandths(START)),
+            sample,
+            climb: Mutex::new(Climb { share: START, step: STEP, previous_ratio: None, hits: 0, requests: 0 }),
+        }
+    }
+
+    /// The small queue's share, in thousandths.
+    pub(crate) fn share(&self) -> u32 {
+        self.share.load(Ordering::Relaxed)
+    }
+
+    /// Takes a step if a sample has passed since the last one. `hits` and `requests` are the
+    /// cache's totals. Skipped if another thread is stepping.
+    pub(crate) fn step(&self, hits: u64, requests: u64) {
+        let Ok(mut climb) = self.climb.try_lock() else { return };
+        let done = requests.saturating_sub(climb.requests);
+        if done < self.sample {
+            return;
+        }
+        let ratio = fraction(hits.saturating_sub(climb.hits), done);
+        (climb.hits, climb.requests) = (hits, requests);
+        let Some(previous) = climb.previous_ratio.replace(ratio) else { return };
+        let change = ratio - previous;
+        let amount = if change >= 0.0 { climb.step } else { -climb.step };
+        climb.step = if change.abs() >= RESTART { STEP.copysign(amount) } else { amount * DECAY };
+        climb.share = (climb.share + amount).clamp(MIN, MAX);
+        self.share.store(thousandths(climb.share), Ordering::Relaxed);
+    }
+
+    /// How many requests a sample takes (at least one).
+    pub(crate) fn sample(&self) -> u64 {
+        self.sample
+    }
+}
+
+/// `part / whole` (`whole > 0`); counts beyond 2^52 lose precision that a ratio does not need.
+#[allow(clippy::cast_precision_loss, reason = "a hit ratio needs no more than f64's 52 bits")]
+fn fraction(part: u64, whole: u64) -> f64 {
+    part as f64 / whole as f64
+}
+
+/// A share in [`MIN`, `MAX`] as whole thousandths.
+#[allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss,
+    reason = "shares stay within MIN..=MAX, so the integer part fits a u32 and is positive"
+)]
+fn thousandths(share: f64) -> u32 {
+    share as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs `samples` samples of a workload whose hit ratio, for a small-queue share, is `ratio`.
+    #[allow(
+        clippy::cast_possible_truncation,
+        clippy::cast_sign_loss,
+        clippy::cast_precision_loss,
+        reason = "test counts are small and ratios within 0..=1"
+    )]
+    fn climb(tuner: &Tuner, samples: u64, ratio: impl Fn(f64) -> f64) {
+        let (mut hits, mut requests) = (0, 0);
+        for _ in 0..samples {
+            let share = f64::from(tuner.share());
+            requests += tuner.sample();
+            hits += (ratio(share) * tuner.sample() as f64) as u64;
+            tuner.step(hits, requests);
+        }
+    }
+
+    #[test]
+    fn the_share_climbs_to_the_best_ratio_and_stays_near_it() {
+        for best in [30.0, 250.0, 600.0] {
+            let tuner = Tuner::new(1_000);
+            climb(&tuner, 400, |share| 0.8 - ((share - best) / 1000.0).powi(2));
+            let share = f64::from(tuner.share());
+            assert!((share - best).abs() <= 70.0, "settled at {share} thousandths, best is {best}");
+        }
+    }
+
+    #[test]
+    fn the_share_stays_within_its_bounds() {
+        for (ratio, bound) in [(1.0_f64, MAX), (-1.0, MIN)] {
+            let tuner = Tuner::new(10);
+            // The hit ratio grows (or falls) with the share without end.
+            climb(&tuner, 200, |share| 0.5 + ratio * share / 2000.0);
+            assert_eq!(tuner.share(), thousandths(bound));
+        }
+    }
+
+    #[test]
+    fn nothing_moves_before_a_sample_has_passed() {
+        let tuner = Tuner::new(1_000);
+        tuner.step(0, tuner.sample());
+        tuner.step(tuner.sample() - 1, 2 * tuner.sample() - 1);
+        assert_eq!(tuner.share(), thousandths(START));
+    }
+}
