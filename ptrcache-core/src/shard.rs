@@ -237,7 +237,7 @@ impl Drop for Access<'_> {
 mod tests {
     #[test]
     fn a_shard_of_word_sized_keys_takes_two_pairs_of_cache_lines() {
-        // 16 shards of a large cache on 2 cores: 4 KiB empty (256 at most: 64 KiB). The empty-footprint
+        // 64 shards of a large cache on 2 cores: 16 KiB empty (256 at most: 64 KiB). The empty-footprint
         // figures rest on this.
         assert_eq!(std::mem::size_of::<super::Shard<u64, [u8; 64]>>(), 256);
     }
