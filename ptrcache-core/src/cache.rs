@@ -24,10 +24,15 @@ const SHARDS_PER_CORE: usize = 32;
 /// The most shards on this machine. Every hit reads its shard's header, so the headers should
 /// stay in the L1 cache, but every write dirties one, so threads that write should rarely share
 /// one. cachegrind, hits on 10k keys: the shard line missed L1 on 0.79 gets in 1 with 256
-/// shards, 0.33 with 64, 0.01 with 16; but 16 shards on 2 cores cost 2-thread get-or-insert
-/// about 0.1x `quick_cache`'s throughput (`ptrcache-bench -- getorinsert`, three paired runs).
+/// shards, 0.33 with 64, 0.01 with 16; but 16 shards on 2 cores lowered 2-thread get-or-insert's
+/// ratio to `quick_cache` by about 0.1 (`ptrcache-bench -- getorinsert`, three paired runs).
 fn max_shards() -> usize {
-    (crate::readers::cores() * SHARDS_PER_CORE).next_power_of_two().min(MAX_SHARDS)
+    max_shards_for(crate::readers::cores())
+}
+
+/// The most shards with `cores` cores: 32 per core, rounded up to a power of two, at most 256.
+fn max_shards_for(cores: usize) -> usize {
+    cores.saturating_mul(SHARDS_PER_CORE).min(MAX_SHARDS).next_power_of_two()
 }
 
 /// A concurrent, bounded cache that keeps values by pointer (`Arc<V>`) and expires them.
@@ -141,8 +146,9 @@ where
         let capacity = |index: usize| {
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
-        let tuner = Tuner::new(max_entries);
-        // About four offers per sample; a power of two, so that counting one costs a mask.
+        let tuner = Tuner::new(max_entries, count);
+        // Each shard offers about four times per sample of its share of the inserts; the tuner
+        // gathers stats on one offer in `count`. A power of two, so that counting costs a mask.
         let tune_every = 1 << (tuner.sample() / (4 * count as u64)).max(1).ilog2();
         PtrCache {
             tuner,
@@ -326,15 +332,19 @@ where
 
     /// Counts an insert; returns whether to offer the tuner a step.
     pub(crate) fn count_insert(&self, counters: &Counters) -> bool {
-        Counters::add(&counters.inserts, 1);
-        counters.inserts.load(std::sync::atomic::Ordering::Relaxed) & (self.tune_every - 1) == 0
+        Counters::add(&counters.inserts, 1) & (self.tune_every - 1) == 0
     }
 
     /// Offers the tuner a step (see tuning.rs).
     #[cold]
     pub(crate) fn tune(&self) {
+        self.tuner.offer(|| self.totals());
+    }
+
+    /// Hits and requests so far.
+    fn totals(&self) -> (u64, u64) {
         let stats = self.stats();
-        self.tuner.step(stats.hits, stats.hits + stats.misses);
+        (stats.hits, stats.hits + stats.misses)
     }
 
     /// The small queue's share the tuner chose.
@@ -384,6 +394,7 @@ where
         // the clear halfway.
         let removed: Vec<_> =
             self.shards.iter().map(|shard| shard.write(&self.readers, |store, _, _| store.clear())).collect();
+        self.tuner.restart(self.totals());
         drop(removed);
     }
 
@@ -521,12 +532,14 @@ mod tests {
 
     #[test]
     fn shards_follow_the_bound_up_to_a_number_per_core() {
-        let most = (crate::readers::cores() * SHARDS_PER_CORE).next_power_of_two().min(MAX_SHARDS);
-        assert!(most.is_power_of_two() && most >= SHARDS_PER_CORE);
+        for (cores, most) in [(1, 32), (2, 64), (3, 128), (4, 128), (8, 256), (1_000, 256), (usize::MAX, 256)]
+        {
+            assert_eq!(max_shards_for(cores), most, "{cores} cores");
+        }
         assert_eq!(shards(0), 1);
         assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 2 - 1), 1);
-        assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 4), 4.min(most));
-        assert_eq!(shards(usize::MAX), most);
+        assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 4), 4);
+        assert_eq!(shards(usize::MAX), max_shards());
     }
 
     #[test]

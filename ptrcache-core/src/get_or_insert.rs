@@ -179,6 +179,7 @@ where
             stored
         });
         release.value = stored;
+        drop(release); // wake the waiters first
         if tune {
             self.tune();
         }

@@ -39,8 +39,9 @@
 //!
 //! # Bound and eviction
 //!
-//! `len() <= max_entries()` holds after every call. The cache is split into shards (32 per core,
-//! at most 256, each with at least 64 entries' worth of capacity when the bound allows), each with its own
+//! `len() <= max_entries()` holds after every call. The cache is split into shards (at most 32
+//! per core, a power of two, 256 in all; each with at least 64 entries' worth of capacity when
+//! the bound allows), each with its own
 //! lock and its own [S3-FIFO](https://dl.acm.org/doi/10.1145/3600006.3613147) eviction: new keys
 //! enter a small FIFO, keys hit there are promoted to a main CLOCK queue, and keys evicted
 //! without a hit are remembered so that they are promoted at once when they come back. The

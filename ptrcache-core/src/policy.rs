@@ -7,8 +7,9 @@
 //! reinserted with one less credit, others are evicted.
 //!
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
-//! recency-heavy traces want it large, loops small (`ptrcache-bench ratio`: cache2k-orm-busy at
-//! 76 entries 40.3% -> 48.9%, loops 38.4/70.1% -> 44.9/73.9%, real-trace mean +0.4 points). An
+//! recency-heavy traces want it large, loops small (`ptrcache-bench ratio`, results/latest.md at
+//! f54276e against the run at 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.14%, loops
+//! 39.17/69.73% -> 44.79/76.59%, real-trace mean 48.34% -> 48.89%). An
 //! ARC-like share (grown by ghost hits of the small queue's victims, shrunk by the main
 //! queue's) was tried first: +0.3 points on the real traces, but it collapsed on loops (3% where
 //! a fixed tenth keeps 39%), since on a loop both kinds of ghost hit come back.
@@ -134,8 +135,8 @@ impl Policy {
     pub(crate) fn set_small_share(&mut self, share: u32, capacity: usize) {
         if share != self.small_share {
             self.small_share = share;
-            let target = (capacity.saturating_mul(share as usize) / 1000).max(1);
-            self.small_target = u32::try_from(target).unwrap_or(u32::MAX);
+            let target = (capacity as u64).saturating_mul(u64::from(share)) / 1000;
+            self.small_target = u32::try_from(target.max(1)).unwrap_or(u32::MAX);
         }
     }
 

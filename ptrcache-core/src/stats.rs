@@ -71,8 +71,10 @@ impl Counters {
     /// write lock: a plain load and store, since a locked add would also wait for every store of
     /// the write to drain (measured: the costliest instruction of an insert).
     #[inline]
-    pub(crate) fn add(counter: &AtomicU64, n: u64) {
-        counter.store(counter.load(Ordering::Relaxed) + n, Ordering::Relaxed);
+    pub(crate) fn add(counter: &AtomicU64, n: u64) -> u64 {
+        let sum = counter.load(Ordering::Relaxed) + n;
+        counter.store(sum, Ordering::Relaxed);
+        sum
     }
 
     /// Adds to `misses`, which `get` counts without the lock.
