@@ -8,8 +8,8 @@
 //!
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
 //! recency-heavy traces want it large, loops small (`ptrcache-bench ratio`, results/latest.md at
-//! f54276e against the run at 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.14%, loops
-//! 39.17/69.73% -> 44.79/76.59%, real-trace mean 48.34% -> 48.89%). An
+//! 08c7e51 against the run at 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%, loops
+//! 39.17/69.73% -> 44.13/75.23%, real-trace mean 48.34% -> 48.83%). An
 //! ARC-like share (grown by ghost hits of the small queue's victims, shrunk by the main
 //! queue's) was tried first: +0.3 points on the real traces, but it collapsed on loops (3% where
 //! a fixed tenth keeps 39%), since on a loop both kinds of ghost hit come back.
