@@ -15,7 +15,7 @@
 //! On other platforms, or if the coarse clock is too coarse, every check is precise.
 //!
 //! With the test-only `mock-clock` feature, every read (coarse and precise alike, so the two
-//! stay consistent) adds a process-global offset that [`advance_mock_clock`] moves forward, so
+//! stay consistent) adds a process-global offset that `advance_mock_clock` moves forward, so
 //! tests can cross deadlines without sleeping.
 
 /// A point on the monotonic clock, in nanoseconds.

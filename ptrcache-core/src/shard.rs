@@ -219,6 +219,10 @@ impl<K, V> std::ops::Deref for ReadGuard<'_, K, V> {
         not(ptrcache_loom),
         allow(clippy::borrow_deref_ref, reason = "loom's `Shared` is not a reference")
     )]
+    #[cfg_attr(
+        ptrcache_loom,
+        allow(clippy::explicit_auto_deref, reason = "the same line must compile for `&Store` too")
+    )]
     fn deref(&self) -> &Store<K, V> {
         &*self.store
     }
