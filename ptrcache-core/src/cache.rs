@@ -1,9 +1,9 @@
 use crate::builder::Builder;
-use crate::clock;
+use crate::clock::{self, Nanos};
 use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
-use crate::store::is_live;
+use crate::store::{Store, Trash, is_live};
 use crate::tuning::Tuner;
 use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
@@ -94,8 +94,6 @@ pub struct PtrCache<K, V, S = RandomState> {
     expiration: Expiration,
     max_entries: usize,
     tuner: Tuner,
-    /// Each shard offers the tuner a step after this many of its inserts.
-    tune_every: u64,
 }
 
 impl<K, V> PtrCache<K, V> {
@@ -146,13 +144,8 @@ where
         let capacity = |index: usize| {
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
-        let tuner = Tuner::new(max_entries, count);
-        // Each shard offers about four times per sample of its share of the inserts; the tuner
-        // gathers stats on one offer in `count`. A power of two, so that counting costs a mask.
-        let tune_every = 1 << (tuner.sample() / (4 * count as u64)).max(1).ilog2();
         PtrCache {
-            tuner,
-            tune_every,
+            tuner: Tuner::new(max_entries, count),
             shards: (0..count)
                 .map(|index| Shard::new(u32::try_from(index).expect("at most 256 shards"), capacity(index)))
                 .collect(),
@@ -320,19 +313,29 @@ where
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
-        let share = self.tuner.share();
         let tune = self.shard(hash).write(&self.readers, |store, counters, trash| {
-            store.set_small_share(share);
-            store.insert(hash, key, value, deadline, now, counters, trash) && self.count_insert(counters)
+            self.insert_locked(store, counters, trash, (hash, key, value), deadline, now)
         });
         if tune {
             self.tune();
         }
     }
 
-    /// Counts an insert; returns whether to offer the tuner a step.
-    pub(crate) fn count_insert(&self, counters: &Counters) -> bool {
-        Counters::add(&counters.inserts, 1) & (self.tune_every - 1) == 0
+    /// Stores an entry under the shard's write lock, with the small queue at the tuned share, and
+    /// counts it if kept. Returns whether to offer the tuner a step ([`tune`](Self::tune), after
+    /// unlocking).
+    pub(crate) fn insert_locked(
+        &self,
+        store: &mut Store<K, V>,
+        counters: &Counters,
+        trash: &mut Trash<K, V>,
+        (hash, key, value): (u64, K, Arc<V>),
+        deadline: Nanos,
+        now: Nanos,
+    ) -> bool {
+        store.set_small_share(self.tuner.share());
+        store.insert(hash, key, value, deadline, now, counters, trash)
+            && self.tuner.is_due(Counters::add(&counters.inserts, 1))
     }
 
     /// Offers the tuner a step (see tuning.rs).
@@ -348,7 +351,8 @@ where
     }
 
     /// The small queue's share the tuner chose.
-    pub(crate) fn small_share(&self) -> u32 {
+    #[cfg(all(test, not(ptrcache_loom)))]
+    fn small_share(&self) -> u32 {
         self.tuner.share()
     }
 

@@ -166,16 +166,13 @@ where
         // Declared first, dropped last: wakes the waiters after the lock is released, with the
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
-        let share = self.small_share();
         let mut tune = false;
         let stored = self.shard(hash).write(&self.readers, |store, counters, trash| {
             let (key, flight) = store.take_pending(hash, id)?;
             // Waiters get the pointer too; without waiters (the common case) no clone is made.
             let stored = flight.as_ref().map(|_| Arc::clone(&value));
             release.flight = flight;
-            store.set_small_share(share);
-            tune =
-                store.insert(hash, key, value, deadline, now, counters, trash) && self.count_insert(counters);
+            tune = self.insert_locked(store, counters, trash, (hash, key, value), deadline, now);
             stored
         });
         release.value = stored;

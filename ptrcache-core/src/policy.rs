@@ -120,23 +120,16 @@ impl Policy {
             small: List::EMPTY,
             main: List::EMPTY,
             ghost: Ghost::default(),
-            small_target: 0,
-            small_share: 0,
+            small_target: small_target(START_SHARE, capacity),
+            small_share: START_SHARE,
         }
-        .with_small_share(START_SHARE, capacity)
-    }
-
-    fn with_small_share(mut self, share: u32, capacity: usize) -> Self {
-        self.set_small_share(share, capacity);
-        self
     }
 
     /// Sets the small queue's share of the shard's `capacity`, in thousandths.
     pub(crate) fn set_small_share(&mut self, share: u32, capacity: usize) {
         if share != self.small_share {
             self.small_share = share;
-            let target = (capacity as u64).saturating_mul(u64::from(share)) / 1000;
-            self.small_target = u32::try_from(target.max(1)).unwrap_or(u32::MAX);
+            self.small_target = small_target(share, capacity);
         }
     }
 
@@ -215,6 +208,12 @@ impl Policy {
             Queue::Main => &mut self.main,
         }
     }
+}
+
+/// The small queue's length for a `share` (in thousandths) of `capacity`: at least one entry.
+fn small_target(share: u32, capacity: usize) -> u32 {
+    let target = (capacity as u64).saturating_mul(u64::from(share)) / 1000;
+    u32::try_from(target.max(1)).unwrap_or(u32::MAX)
 }
 
 /// Hashes of recent victims: a direct-mapped table of 16-bit fingerprints,

@@ -2,10 +2,10 @@
 //! policy and the keys whose initializer is running. Every method here runs under the shard's
 //! protocol (`&self` for readers, `&mut self` under the write lock, see shard.rs); nothing here
 //! runs user code except `Eq` of keys, always before the first change of a call, so a panicking
-//! `Eq` leaves the store as it was. `Hash` never runs here: each entry keeps 32 bits of its hash (the table
-//! hash is derived from them), so that growing, rehashing or shrinking a table, evicting and
-//! sweeping cannot be interrupted halfway by a panicking `Hash`
-//! (hashbrown loses the entries it has not yet moved when its hasher panics in a rehash). And
+//! `Eq` leaves the store as it was. `Hash` never runs here: each entry keeps 32 bits of its hash
+//! (the table hash is derived from them), so that growing, rehashing or shrinking a table,
+//! evicting and sweeping cannot be interrupted halfway by a panicking `Hash` (hashbrown loses
+//! the entries it has not yet moved when its hasher panics in a rehash). And
 //! nothing here drops a key or a value: what leaves the store goes into a [`Trash`] that the
 //! caller empties after unlocking, so a `Drop` that panics or uses the cache cannot break or
 //! deadlock it.

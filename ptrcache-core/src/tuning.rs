@@ -36,7 +36,10 @@ pub(crate) struct Tuner {
     /// The small queue's share of each shard, in thousandths.
     share: AtomicU32,
     sample: u64,
-    /// Offers since the cache was made; one in `gate` (a power of two) is considered.
+    /// A shard offers a step after each `every` of its inserts (a power of two), about four
+    /// times per sample of its share of the inserts.
+    every: u64,
+    /// Offers since the cache was made; one in `gate` (the shard count) gathers the totals.
     offers: AtomicU64,
     gate: u64,
     climb: Mutex<Climb>,
@@ -60,6 +63,7 @@ impl Tuner {
         Tuner {
             share: AtomicU32::new(thousandths(START)),
             sample,
+            every: 1 << (sample / (4 * shards as u64)).max(1).ilog2(),
             offers: AtomicU64::new(0),
             gate: shards as u64,
             climb: Mutex::new(Climb { share: START, step: STEP, previous_ratio: None, hits: 0, requests: 0 }),
@@ -69,6 +73,12 @@ impl Tuner {
     /// The small queue's share, in thousandths.
     pub(crate) fn share(&self) -> u32 {
         self.share.load(Ordering::Relaxed)
+    }
+
+    /// Whether a shard that has made `inserts` inserts offers a step now. A mask, so that
+    /// counting costs no division on the insert path.
+    pub(crate) fn is_due(&self, inserts: u64) -> bool {
+        inserts & (self.every - 1) == 0
     }
 
     /// Offers a step: taken if a sample has passed since the last one, and skipped if another
@@ -93,7 +103,8 @@ impl Tuner {
     }
 
     /// How many requests a sample takes.
-    pub(crate) fn sample(&self) -> u64 {
+    #[cfg(test)]
+    fn sample(&self) -> u64 {
         self.sample
     }
 }
