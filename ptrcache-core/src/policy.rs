@@ -51,7 +51,8 @@ pub(crate) enum Queue {
 struct List {
     head: u32,
     tail: u32,
-    len: usize,
+    /// Entries in the list (32 bits, like slab indices: the shard stays 256 bytes).
+    len: u32,
 }
 
 impl List {
@@ -160,7 +161,7 @@ impl Policy {
     /// Shrinks the ghost table to suit a shard of `len` entries (forgetting its victims).
     pub(crate) fn shrink_ghosts(&mut self, len: usize) {
         if len == 0 || self.ghost.slots.len() > len.max(MIN_GHOSTS).next_power_of_two() {
-            self.ghost.slots = Vec::new();
+            self.ghost.slots = Box::default();
         }
     }
 
@@ -184,7 +185,7 @@ impl Policy {
     ) -> Option<Victim> {
         loop {
             let from_small =
-                self.small.len > 0 && (self.small.len >= self.small_target as usize || self.main.len == 0);
+                self.small.len > 0 && (self.small.len >= self.small_target || self.main.len == 0);
             let index = if from_small { self.small.pop_front(slab)? } else { self.main.pop_front(slab)? };
             let node = slab.node_mut(index);
             if expired(node) {
@@ -220,7 +221,9 @@ fn small_target(share: u32, capacity: usize) -> u32 {
 /// sized like the shard's slab. A collision forgets the older hash, which is harmless here.
 #[derive(Debug, Default)]
 struct Ghost {
-    slots: Vec<u16>,
+    /// Replaced whole, never grown: a boxed slice is 8 bytes smaller than a `Vec` (the shard
+    /// stays 256 bytes).
+    slots: Box<[u16]>,
 }
 
 impl Ghost {
@@ -238,7 +241,7 @@ impl Ghost {
     fn insert(&mut self, hash: u64, len: usize) {
         let len = len.next_power_of_two();
         if self.slots.len() < len {
-            self.slots = vec![0; len];
+            self.slots = vec![0; len].into_boxed_slice();
         }
         let (slot, print) = self.slot(hash);
         self.slots[slot] = print;

@@ -190,6 +190,12 @@ pub(crate) struct Store<K, V> {
     pending: HashTable<Pending<K, V>>,
     /// Next slab slot the expiry sweep looks at.
     sweep_hand: usize,
+    /// No entry expires before this (a lower bound), so until then the sweep has nothing to do
+    /// and skips its slab reads, which are cache misses in a large cache.
+    earliest: Nanos,
+    /// The least deadline the sweep has seen in its current pass over the slab, and of every
+    /// entry stored since the pass began: the new `earliest` once the pass is over.
+    pass_earliest: Nanos,
     /// The id of the next pending record.
     next_pending_id: u64,
 }
@@ -202,6 +208,8 @@ impl<K, V> Store<K, V> {
             policy: Policy::new(capacity),
             pending: HashTable::new(),
             sweep_hand: 0,
+            earliest: clock::NEVER,
+            pass_earliest: clock::NEVER,
             next_pending_id: 0,
         }
     }
@@ -252,6 +260,8 @@ impl<K, V> Store<K, V> {
             trash.push(key, value);
             return false;
         }
+        self.earliest = self.earliest.min(deadline);
+        self.pass_earliest = self.pass_earliest.min(deadline);
         let Store { table, slab, .. } = self;
         if let Some(&index) = table.find(table_hash(hash), |&index| slab.node(index).key == key) {
             let node = slab.node_mut(index);
@@ -318,21 +328,34 @@ impl<K, V> Store<K, V> {
         trash.push(node.key, node.value);
     }
 
-    /// Looks at the next [`SWEEP_STEPS`] slab slots and removes the expired entries there.
+    /// Looks at the next [`SWEEP_STEPS`] slab slots and removes the expired entries there, unless
+    /// no entry can have expired yet.
     fn sweep(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
         let slots = self.slab.nodes.len();
         let mut swept = false;
         for _ in 0..SWEEP_STEPS.min(slots) {
-            self.sweep_hand = if self.sweep_hand + 1 >= slots { 0 } else { self.sweep_hand + 1 };
+            if self.sweep_hand >= slots {
+                // A pass is over: every entry now in the slab was seen by it or stored since.
+                self.sweep_hand = 0;
+                self.earliest = std::mem::replace(&mut self.pass_earliest, clock::NEVER);
+            }
+            if now < self.earliest {
+                break;
+            }
             let index = self.sweep_hand;
-            if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
-                #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
-                let index = index as u32;
-                self.policy.forget(&mut self.slab, index);
-                let node = self.remove_at(index);
-                Counters::add(&counters.expirations, 1);
-                trash.push(node.key, node.value);
-                swept = true;
+            self.sweep_hand += 1;
+            match self.slab.get(index) {
+                Some(node) if node.expired_at(now) => {
+                    #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
+                    let index = index as u32;
+                    self.policy.forget(&mut self.slab, index);
+                    let node = self.remove_at(index);
+                    Counters::add(&counters.expirations, 1);
+                    trash.push(node.key, node.value);
+                    swept = true;
+                }
+                Some(node) => self.pass_earliest = self.pass_earliest.min(node.deadline),
+                None => {}
             }
         }
         if swept {
@@ -342,17 +365,23 @@ impl<K, V> Store<K, V> {
 
     /// Removes every entry that expired by `now`; returns how many.
     pub(crate) fn purge(&mut self, now: Nanos, trash: &mut Trash<K, V>) -> usize {
-        let mut purged = 0;
+        let (mut purged, mut earliest) = (0, clock::NEVER);
         for index in 0..self.slab.nodes.len() {
-            if self.slab.get(index).is_some_and(|node| node.expired_at(now)) {
-                #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
-                let index = index as u32;
-                self.policy.forget(&mut self.slab, index);
-                let node = self.remove_at(index);
-                trash.push(node.key, node.value);
-                purged += 1;
+            match self.slab.get(index) {
+                Some(node) if node.expired_at(now) => {
+                    #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
+                    let index = index as u32;
+                    self.policy.forget(&mut self.slab, index);
+                    let node = self.remove_at(index);
+                    trash.push(node.key, node.value);
+                    purged += 1;
+                }
+                Some(node) => earliest = earliest.min(node.deadline),
+                None => {}
             }
         }
+        // A whole pass: the sweep knows when it next has work, and starts over.
+        (self.earliest, self.pass_earliest, self.sweep_hand) = (earliest, clock::NEVER, 0);
         self.shrink_if_sparse();
         purged
     }
@@ -388,7 +417,9 @@ impl<K, V> Store<K, V> {
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
         self.policy.shrink_ghosts(len);
         self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
+        // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
+        self.pass_earliest = clock::NEVER;
     }
 
     /// Moves the entry at slab index `from` to the free index `to`, keeping its place in its
@@ -408,6 +439,8 @@ impl<K, V> Store<K, V> {
         self.table = HashTable::new();
         self.policy = Policy::new(self.slab.capacity);
         self.sweep_hand = 0;
+        self.earliest = clock::NEVER;
+        self.pass_earliest = clock::NEVER;
         self.slab.free = Vec::new();
         // Initializations still running stay recorded; the room left by past ones is freed, so
         // that a cleared cache is back to an empty one's footprint.
@@ -499,6 +532,34 @@ mod tests {
             order.extend(before.into_iter().filter(|key| !after.contains(key)));
         }
         assert_eq!(order, (0..400).step_by(10).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn the_sweep_reads_no_slot_before_the_earliest_deadline_and_then_a_whole_pass() {
+        let mut store = Store::new(1_000);
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        let mut insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, now: Nanos| {
+            assert!(store.insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash));
+        };
+        for key in 0..100 {
+            insert(&mut store, key, 1_000, 10);
+        }
+        assert_eq!(store.sweep_hand, 0, "swept before any entry could expire");
+        // One entry that expires at 50: from then on, sweeps run (and take it).
+        insert(&mut store, 100, 50, 10);
+        insert(&mut store, 101, 1_000, 60);
+        assert_eq!(store.sweep_hand, 2);
+        for key in 102..600 {
+            insert(&mut store, key, 1_000, 60);
+        }
+        assert!(store.get(hash_of(100), &100).is_none(), "the expired entry was not swept");
+        // Once a pass has seen every entry (the first still counts the expired one, as it was
+        // stored during it), the sweep rests again until the earliest deadline.
+        assert_eq!((store.earliest, store.sweep_hand), (1_000, 0));
+        // A replacement lowers the bound too.
+        insert(&mut store, 5, 70, 60);
+        insert(&mut store, 600, 1_000, 80);
+        assert_eq!(store.sweep_hand, 2);
     }
 
     #[test]

@@ -94,6 +94,31 @@ fn expired_values_are_released_by_normal_traffic_far_below_the_bound() {
 }
 
 #[test]
+fn traffic_releases_short_lived_values_stored_after_long_lived_ones() {
+    // The sweep rests until the earliest deadline it knows of: later and replaced entries with
+    // shorter expirations must bring that deadline forward.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_secs(3_600));
+    for key in 0..1_000 {
+        cache.set(key, DropCounted::new(key, &drops));
+    }
+    assert_eq!(cache.purge_expired(), 0);
+    for key in 1_000..2_000 {
+        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(10));
+    }
+    for key in 0..500 {
+        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(10));
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 500, "the replaced values");
+    sleep(Duration::from_millis(30));
+    for key in 10_000..50_000 {
+        cache.set_exp(key, DropCounted::new(key, &drops), Expiration::Never);
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 2_000, "expired values were not released by traffic");
+    assert_eq!(cache.len(), 500 + 40_000);
+}
+
+#[test]
 fn expiration_odd_values_do_not_panic() {
     let cache = PtrCache::<u32, u32>::builder().expiration(Duration::MAX).build();
     cache.set(1, 1);
