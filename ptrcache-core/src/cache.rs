@@ -41,7 +41,8 @@ fn max_shards_for(cores: usize) -> usize {
 /// made through its interior mutability is seen by all of them. Entries expire after the
 /// cache's [`expiration`](Builder::expiration) (3 hours by default) or their own
 /// ([`set_exp`](PtrCache::set_exp)), and the cache keeps at most
-/// [`max_entries`](Builder::max_entries) (5,000 by default), evicting with S3-FIFO.
+/// [`max_entries`](Builder::max_entries) (5,000 by default), evicting with S3-FIFO and a
+/// TinyLFU frequency filter.
 ///
 /// ```
 /// use std::sync::Arc;

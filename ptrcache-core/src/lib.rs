@@ -42,12 +42,15 @@
 //! `len() <= max_entries()` holds after every call. The cache is split into shards (at most 32
 //! per core, a power of two, 256 in all; each with at least 64 entries' worth of capacity when
 //! the bound allows), each with its own
-//! lock and its own [S3-FIFO](https://dl.acm.org/doi/10.1145/3600006.3613147) eviction: new keys
-//! enter a small FIFO, keys hit there are promoted to a main CLOCK queue, and keys evicted
-//! without a hit are remembered so that they are promoted at once when they come back. The
-//! small FIFO's share of the cache is tuned by hill climbing on the hit ratio (a tenth at first;
-//! larger for recency-heavy traffic, smaller for loops). It beats
-//! LRU on most real traces (see the README's benchmarks), costs O(1) amortized per operation,
+//! lock and its own [S3-FIFO](https://dl.acm.org/doi/10.1145/3600006.3613147) eviction with
+//! [TinyLFU](https://arxiv.org/abs/1512.00727)'s frequency filter: new keys enter a small FIFO,
+//! keys hit there are promoted to a main CLOCK queue, and a key that leaves the small FIFO
+//! without a hit takes the main queue's next victim's place only if the shard has seen it more
+//! often lately (a sketch of 4-bit counters: 2 bytes per entry, at least 2 KiB per shard once
+//! the shard is full, freed when it empties). The small FIFO's share of the cache is tuned by
+//! hill climbing on the hit ratio (2% at first; larger for recency-heavy traffic). It beats
+//! LRU on most real traces and keeps most of a loop larger than the cache (see the README's
+//! benchmarks), costs O(1) amortized per operation,
 //! and a hit takes no lock: it announces its read in a slot of its own thread (128 bytes per
 //! thread and cache), which writers of that shard wait for, and bumps a saturating counter. So
 //! hits on several threads write no shared cache line except the value's reference count (see
@@ -182,6 +185,7 @@ mod policy;
 mod property;
 mod readers;
 mod shard;
+mod sketch;
 mod stats;
 mod store;
 mod sync;

@@ -1,29 +1,34 @@
-//! Eviction: S3-FIFO (Yang et al., SOSP 2023) over the slab of a shard.
+//! Eviction: S3-FIFO (Yang et al., SOSP 2023) over the slab of a shard, with TinyLFU's
+//! frequency filter (Einziger et al., ACM TOS 2017) in place of S3-FIFO's ghost queue.
 //!
 //! New keys enter a small FIFO queue (a tenth of the shard at first, then tuned, see below); a
-//! key that is hit while there moves to the main queue when it reaches the head, others are
-//! evicted and their hash is remembered in a ghost table. A key that comes back while remembered
-//! enters the main queue directly. The main queue is a CLOCK: a hit entry at the head is
-//! reinserted with one less credit, others are evicted.
+//! key that is hit while there moves to the main queue when it reaches the head. A key that
+//! reaches the head without a hit moves to the main queue only if the frequency sketch has seen
+//! it more often than the main queue's next victim, which it then replaces; otherwise it is
+//! evicted (while the main queue has room, it moves there). The main queue is a CLOCK: a hit
+//! entry at the head is reinserted with one less credit, others are its victims.
+//!
+//! The filter is what keeps a loop's keys from flushing each other out of the main queue, and
+//! what a ghost queue could not do without knowing how often a key came back
+//! (`ptrcache-bench ratio`, results/latest.md: loops 44.1/75.2% -> 46.8/82.4%, synthetic mean
+//! 58.5% -> 60.6%, real-trace mean 48.8% -> 49.0%).
 //!
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
-//! recency-heavy traces want it large, loops small (`ptrcache-bench ratio`, results/latest.md at
-//! 08c7e51 against the run at 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%, loops
-//! 39.17/69.73% -> 44.13/75.23%, real-trace mean 48.34% -> 48.83%). An
-//! ARC-like share (grown by ghost hits of the small queue's victims, shrunk by the main
-//! queue's) was tried first: +0.3 points on the real traces, but it collapsed on loops (3% where
-//! a fixed tenth keeps 39%), since on a loop both kinds of ghost hit come back.
+//! recency-heavy traces want it large, frequency-heavy ones small (`ptrcache-bench ratio` at
+//! 08c7e51 against 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%). An ARC-like
+//! share (grown by ghost hits of the small queue's victims, shrunk by the main queue's) was
+//! tried first: +0.3 points on the real traces, but it collapsed on loops (3% where a fixed
+//! tenth keeps 39%), since on a loop both kinds of ghost hit come back.
 //!
 //! Hits only bump a saturating 2-bit counter in the entry (see [`Node::touch`]), so reads
-//! never need the write lock, and eviction is O(1) amortized: each reinsertion spends a credit.
+//! never need the write lock; the policy passes those credits on to the sketch as it spends
+//! them. Eviction is O(1) amortized: each reinsertion spends a credit.
 //!
 //! [`Node::touch`]: crate::store::Node::touch
 
-use crate::store::{Node, Slab};
+use crate::sketch::Sketch;
+use crate::store::{Node, Slab, spread};
 use crate::tuning::START_SHARE;
-
-/// Ghost tables are never smaller than this, so tiny shards still remember recent victims.
-const MIN_GHOSTS: usize = 64;
 
 /// The end of a list.
 pub(crate) const NIL: u32 = u32::MAX;
@@ -84,14 +89,6 @@ impl List {
         }
         self.len -= 1;
     }
-
-    fn pop_front<K, V>(&mut self, slab: &mut Slab<K, V>) -> Option<u32> {
-        let head = self.head;
-        (head != NIL).then(|| {
-            self.unlink(slab, head);
-            head
-        })
-    }
 }
 
 /// Why an entry was chosen for eviction.
@@ -99,8 +96,6 @@ impl List {
 pub(crate) struct Victim {
     pub(crate) index: u32,
     pub(crate) expired: bool,
-    /// Evicted from the small queue without a hit: remember its hash in the ghost table.
-    pub(crate) remember: bool,
 }
 
 /// The S3-FIFO state of one shard.
@@ -108,11 +103,9 @@ pub(crate) struct Victim {
 pub(crate) struct Policy {
     small: List,
     main: List,
-    ghost: Ghost,
+    sketch: Sketch,
     /// Target length of the small queue (32 bits, like slab indices: the shard stays 256 bytes).
     small_target: u32,
-    /// The share of the shard's capacity `small_target` was computed from, in thousandths.
-    small_share: u32,
 }
 
 impl Policy {
@@ -120,25 +113,22 @@ impl Policy {
         Policy {
             small: List::EMPTY,
             main: List::EMPTY,
-            ghost: Ghost::default(),
+            sketch: Sketch::default(),
             small_target: small_target(START_SHARE, capacity),
-            small_share: START_SHARE,
         }
     }
 
-    /// Sets the small queue's share of the shard's `capacity`, in thousandths.
+    /// Sets the small queue's share of the shard's `capacity`, in thousandths. (Recomputed on
+    /// every insertion: a multiplication, the division by a constant compiles to one too.)
     pub(crate) fn set_small_share(&mut self, share: u32, capacity: usize) {
-        if share != self.small_share {
-            self.small_share = share;
-            self.small_target = small_target(share, capacity);
-        }
+        self.small_target = small_target(share, capacity);
     }
 
-    /// Puts a new entry in its queue: the main one if its hash is remembered as a recent victim.
-    pub(crate) fn admit<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32, hash: u64) {
-        let queue = if self.ghost.take(hash) { Queue::Main } else { Queue::Small };
-        slab.node_mut(index).queue = queue;
-        self.list(queue).push_back(slab, index);
+    /// Puts a new entry of a shard of `capacity` entries in the small queue, and counts its key.
+    pub(crate) fn admit<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32, hash: u64, capacity: usize) {
+        self.sketch.count(hash, capacity);
+        slab.node_mut(index).queue = Queue::Small;
+        self.small.push_back(slab, index);
     }
 
     /// Points the neighbours (or the list ends) of an entry moved to slab index `index` at it.
@@ -158,11 +148,10 @@ impl Policy {
         }
     }
 
-    /// Shrinks the ghost table to suit a shard of `len` entries (forgetting its victims).
-    pub(crate) fn shrink_ghosts(&mut self, len: usize) {
-        if len == 0 || self.ghost.slots.len() > len.max(MIN_GHOSTS).next_power_of_two() {
-            self.ghost.slots = Box::default();
-        }
+    /// Frees the frequency sketch (a shard that compacts is far from full: it is allocated
+    /// again when the shard next evicts).
+    pub(crate) fn free_sketch(&mut self) {
+        self.sketch.free();
     }
 
     /// Takes an entry out of its queue (it is being removed).
@@ -171,34 +160,96 @@ impl Policy {
         self.list(queue).unlink(slab, index);
     }
 
-    /// Remembers the hash of an entry evicted from the small queue.
-    pub(crate) fn remember(&mut self, hash: u64, ghost_len: usize) {
-        self.ghost.insert(hash, ghost_len.max(MIN_GHOSTS));
-    }
-
-    /// Chooses and unlinks the entry to evict. `expired` tells which entries are dead already.
-    /// Returns `None` only if the shard is empty.
+    /// Chooses and unlinks the entry to evict from a full shard of `capacity` entries.
+    /// `expired` tells which entries are dead already. Returns `None` only if the shard is empty.
     pub(crate) fn victim<K, V>(
         &mut self,
         slab: &mut Slab<K, V>,
+        capacity: usize,
         expired: impl Fn(&Node<K, V>) -> bool,
     ) -> Option<Victim> {
+        self.sketch.allocate(capacity);
         loop {
             let from_small =
                 self.small.len > 0 && (self.small.len >= self.small_target || self.main.len == 0);
-            let index = if from_small { self.small.pop_front(slab)? } else { self.main.pop_front(slab)? };
+            if !from_small {
+                let index = self.main_victim(slab, capacity, &expired)?;
+                self.main.unlink(slab, index);
+                return Some(Victim { index, expired: expired(slab.node(index)) });
+            }
+            let index = self.small.head;
             let node = slab.node_mut(index);
             if expired(node) {
-                return Some(Victim { index, expired: true, remember: false });
+                self.small.unlink(slab, index);
+                return Some(Victim { index, expired: true });
             }
+            let (credit, hash) = (node.credit(), spread(node.tag));
+            if credit > 0 {
+                // Hit while in the small queue: promoted, its hits counted.
+                node.set_credit(0);
+                for _ in 0..credit {
+                    self.sketch.count(hash, capacity);
+                }
+                self.promote(slab, index);
+                continue;
+            }
+            if (self.main.len as usize).saturating_add(self.small_target as usize) < capacity {
+                self.promote(slab, index);
+                continue;
+            }
+            // The newcomer against the main queue's victim: the one seen more often stays.
+            let rival = self.main_victim(slab, capacity, &expired).filter(|&rival| {
+                let rival = slab.node(rival);
+                expired(rival) || self.sketch.frequency(hash) > self.sketch.frequency(spread(rival.tag))
+            });
+            let Some(rival) = rival else {
+                self.small.unlink(slab, index);
+                return Some(Victim { index, expired: false });
+            };
+            self.main.unlink(slab, rival);
+            self.promote(slab, index);
+            return Some(Victim { index: rival, expired: expired(slab.node(rival)) });
+        }
+    }
+
+    /// The frequency sketch's size in words (0 while unallocated).
+    #[cfg(test)]
+    pub(crate) fn sketch_words(&self) -> usize {
+        self.sketch.allocated_words()
+    }
+
+    /// Moves the small queue's head to the main queue.
+    fn promote<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32) {
+        self.small.unlink(slab, index);
+        slab.node_mut(index).queue = Queue::Main;
+        self.main.push_back(slab, index);
+    }
+
+    /// Turns the main queue's CLOCK until its head has no credit left (or has expired), and
+    /// returns that head, still linked; `None` if the main queue is empty. Each credit spent
+    /// counts a hit in the sketch.
+    fn main_victim<K, V>(
+        &mut self,
+        slab: &mut Slab<K, V>,
+        capacity: usize,
+        expired: &impl Fn(&Node<K, V>) -> bool,
+    ) -> Option<u32> {
+        loop {
+            let index = self.main.head;
+            if index == NIL {
+                return None;
+            }
+            let node = slab.node_mut(index);
             let credit = node.credit();
-            if credit == 0 {
-                return Some(Victim { index, expired: false, remember: from_small });
+            if credit == 0 || expired(node) {
+                return Some(index);
             }
-            // A hit entry gets another round in the main queue; the credit it spends bounds the
-            // rounds, which makes eviction O(1) amortized.
-            node.set_credit(if from_small { 0 } else { credit - 1 });
-            node.queue = Queue::Main;
+            // A hit entry gets another round; the credit it spends bounds the rounds, which
+            // makes eviction O(1) amortized.
+            node.set_credit(credit - 1);
+            let hash = spread(node.tag);
+            self.sketch.count(hash, capacity);
+            self.main.unlink(slab, index);
             self.main.push_back(slab, index);
         }
     }
@@ -215,47 +266,4 @@ impl Policy {
 fn small_target(share: u32, capacity: usize) -> u32 {
     let target = (capacity as u64).saturating_mul(u64::from(share)) / 1000;
     u32::try_from(target.max(1)).unwrap_or(u32::MAX)
-}
-
-/// Hashes of recent victims: a direct-mapped table of 16-bit fingerprints,
-/// sized like the shard's slab. A collision forgets the older hash, which is harmless here.
-#[derive(Debug, Default)]
-struct Ghost {
-    /// Replaced whole, never grown: a boxed slice is 8 bytes smaller than a `Vec` (the shard
-    /// stays 256 bytes).
-    slots: Box<[u16]>,
-}
-
-impl Ghost {
-    fn slot(&self, hash: u64) -> (usize, u16) {
-        // The low bits pick the slot and the top 15 make the fingerprint (a false match once in
-        // 32,768 lookups, harmless), shifted to leave bit 0 set: the slot is used.
-        #[allow(
-            clippy::cast_possible_truncation,
-            reason = "only the low bits pick the slot: truncating the hash to `usize` is intended"
-        )]
-        let slot = (hash as usize) & (self.slots.len() - 1);
-        (slot, (((hash >> 49) as u16) << 1) | 1)
-    }
-
-    fn insert(&mut self, hash: u64, len: usize) {
-        let len = len.next_power_of_two();
-        if self.slots.len() < len {
-            self.slots = vec![0; len].into_boxed_slice();
-        }
-        let (slot, print) = self.slot(hash);
-        self.slots[slot] = print;
-    }
-
-    fn take(&mut self, hash: u64) -> bool {
-        if self.slots.is_empty() {
-            return false;
-        }
-        let (slot, print) = self.slot(hash);
-        let hit = self.slots[slot] == print;
-        if hit {
-            self.slots[slot] = 0;
-        }
-        hit
-    }
 }

@@ -28,12 +28,12 @@ const MIN_SHRINK_SLOTS: usize = 16;
 /// The most credit a hit can give an entry (S3-FIFO's 2-bit frequency).
 const MAX_CREDIT: u8 = 3;
 
-/// The hash the table and the ghosts use for a key: its 32-bit tag spread over 64 bits (an odd
+/// The hash the table and the frequency sketch use for a key: its 32-bit tag spread over 64 bits (an odd
 /// multiplier keeps the low bits a bijection of the tag's and fills the top 7 that hashbrown
 /// uses as its control byte). The shard index comes from bits 32..40 of the full hash, which
 /// the tag does not contain, so the keys of one shard still spread over its whole table.
 #[inline]
-fn spread(tag: u32) -> u64 {
+pub(crate) fn spread(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
 }
 
@@ -57,7 +57,7 @@ pub(crate) struct Node<K, V> {
     pub(crate) queue: Queue,
     /// The low half of the key's hash, computed once outside the lock (see the module docs);
     /// the table's hash is derived from it by [`spread`], so 4 bytes suffice.
-    tag: u32,
+    pub(crate) tag: u32,
     pub(crate) links: Links,
 }
 
@@ -286,7 +286,7 @@ impl<K, V> Store<K, V> {
         });
         let Store { table, slab, policy, .. } = self;
         table.insert_unique(table_hash(hash), index, |&index| spread(slab.node(index).tag));
-        policy.admit(slab, index, table_hash(hash));
+        policy.admit(slab, index, table_hash(hash), slab.capacity);
         true
     }
 
@@ -317,13 +317,11 @@ impl<K, V> Store<K, V> {
 
     /// Evicts one entry chosen by the policy, preferring expired ones as they come.
     fn evict(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
-        let Some(victim) = self.policy.victim(&mut self.slab, |node| node.expired_at(now)) else {
+        let capacity = self.slab.capacity;
+        let Some(victim) = self.policy.victim(&mut self.slab, capacity, |node| node.expired_at(now)) else {
             return;
         };
         let node = self.remove_at(victim.index);
-        if victim.remember {
-            self.policy.remember(spread(node.tag), self.slab.nodes.len());
-        }
         Counters::add(if victim.expired { &counters.expirations } else { &counters.evictions }, 1);
         trash.push(node.key, node.value);
     }
@@ -397,7 +395,7 @@ impl<K, V> Store<K, V> {
     }
 
     /// Moves the entries at the end of the slab into its free slots below `len()`, so that the
-    /// slab can be cut to `len()`, then shrinks the table, the slab and the ghosts to fit.
+    /// slab can be cut to `len()`, then shrinks the table and the slab to fit and frees the frequency sketch.
     fn compact(&mut self) {
         let len = self.len();
         let holes: Vec<u32> = self.slab.free.iter().copied().filter(|&hole| (hole as usize) < len).collect();
@@ -415,7 +413,7 @@ impl<K, V> Store<K, V> {
         self.slab.free = Vec::new();
         let Store { table, slab, .. } = self;
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
-        self.policy.shrink_ghosts(len);
+        self.policy.free_sketch();
         self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
         // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
@@ -570,6 +568,20 @@ mod tests {
         }
         assert_eq!((store.slab.nodes.capacity(), store.table.capacity()), (0, 0));
         assert_eq!(store.slab.free.capacity(), 0);
+    }
+
+    #[test]
+    fn the_frequency_sketch_comes_with_the_first_eviction_and_goes_with_compaction() {
+        let mut store = filled(1_000);
+        assert_eq!(store.policy.sketch_words(), 0, "allocated before the store was full");
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        assert!(store.insert(hash_of(1_000), 1_000, Arc::new(1_000), clock::NEVER, 1, &counters, &mut trash));
+        assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 1, "1,000 entries: 4,096 counters");
+        let keys: Vec<u64> = store.live(0).map(|node| node.key).collect();
+        for key in &keys[..800] {
+            store.remove(hash_of(*key), key);
+        }
+        assert_eq!(store.policy.sketch_words(), 0, "kept after compaction");
     }
 
     #[test]
