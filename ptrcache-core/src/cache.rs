@@ -3,7 +3,7 @@ use crate::clock::{self, Nanos};
 use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
-use crate::store::{Store, Trash, is_live};
+use crate::store::{LOOKUP_SWEEP_STEPS, Store, Trash, is_live};
 use crate::tuning::Tuner;
 use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
@@ -238,7 +238,8 @@ where
         }
     }
 
-    /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile).
+    /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile), and sweeps
+    /// a few more slots of the shard while it holds the lock.
     fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
@@ -249,6 +250,7 @@ where
                 let (key, value, _) = store.remove(hash, key).expect("entry found under the same lock");
                 Counters::add(&counters.expirations, 1);
                 trash.push(key, value);
+                store.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
             }
         });
     }

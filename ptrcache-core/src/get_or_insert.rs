@@ -6,7 +6,7 @@ use crate::PtrCache;
 use crate::clock;
 use crate::flight::{Guard, Join, Land, REENTRANT, Release};
 use crate::stats::Counters;
-use crate::store::is_live;
+use crate::store::{LOOKUP_SWEEP_STEPS, is_live};
 use crate::sync::{ThreadId, current_thread_id};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
@@ -134,6 +134,7 @@ where
                     store.remove(hash, &key).expect("entry found under the same lock");
                 Counters::add(&counters.expirations, 1);
                 trash.push(old_key, old_value);
+                store.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
             }
             Counters::add_miss(&counters.misses, u64::from(count));
             match waiting {

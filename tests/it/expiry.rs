@@ -94,6 +94,23 @@ fn expired_values_are_released_by_normal_traffic_far_below_the_bound() {
 }
 
 #[test]
+fn lookups_alone_release_expired_values_they_do_not_meet() {
+    // No insertion after the deadline: each lookup that meets an expired entry also sweeps a few
+    // slots of its shard, so lookups of the newer half of the keys release the older half too.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = PtrCache::builder().expiration(Duration::from_millis(10)).max_entries(1_000).build();
+    for key in 0..1_000 {
+        cache.set(key, DropCounted::new(key, &drops));
+    }
+    sleep(Duration::from_millis(30));
+    for key in (500..1_000).rev() {
+        assert!(cache.get(&key).is_none());
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 1_000, "expired values that no lookup met were kept");
+    assert_eq!(cache.len(), 0);
+}
+
+#[test]
 fn traffic_releases_short_lived_values_stored_after_long_lived_ones() {
     // The sweep rests until the earliest deadline it knows of: later and replaced entries with
     // shorter expirations must bring that deadline forward.
