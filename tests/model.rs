@@ -277,6 +277,13 @@ fn run<S: BuildHasher>(
         // Whether this step may push other keys out: it stores a key that is not there (a
         // get-or-insert call first removes an expired entry of its key).
         let replaces = matches!(op, Op::Set(key) | Op::SetExp(key, _) if model.stored.contains_key(key));
+        // Whether this step is a lookup that meets an expired entry of its key: removing it, the
+        // cache also sweeps a few slots of the shard, which may release other expired values.
+        let sweeps = matches!(
+            op,
+            Op::Get(key) | Op::GetOrInsert(key) | Op::TryOk(key) | Op::TryErr(key) | Op::InitPanics(key)
+                | Op::Aget(key) if model.expired_entry(*key)
+        );
         // The value this step creates, and whether the cache must keep it.
         let mut created: Option<(u16, u64, Option<u64>)> = None;
         let new_val = |model: &mut Model, key: u16| {
@@ -458,6 +465,7 @@ fn run<S: BuildHasher>(
                 Op::Clear => {}
                 Op::PurgeExpired => prop_assert!(!live, "step {step}: purge_expired dropped a live value"),
                 _ if own_key => prop_assert!(!live, "step {step}: a lookup of {key} dropped its live value"),
+                _ if sweeps && !live => model.expirations += 1,
                 _ => {
                     // Only a new key entering a shard may push others out.
                     let inserts_new = !replaces
