@@ -35,7 +35,7 @@
 //! kernel tick rate of 100 Hz or more; other platforms read the precise clock every time.)
 //! Expired values are released by [`PtrCache::purge_expired`], by lookups that meet them, and
 //! by normal traffic: each insertion also checks two slots of its shard (once an entry of the
-//! shard can have expired), a lookup that meets an expired entry checks eight, and eviction
+//! shard can have expired), a lookup that meets an expired entry checks sixteen, and eviction
 //! takes expired entries first. No background thread is started.
 //!
 //! # Bound and eviction
