@@ -10,9 +10,11 @@
 //!
 //! The filter is what keeps a loop's keys from flushing each other out of the main queue, and
 //! what a ghost queue could not do without knowing how often a key came back
-//! (`ptrcache-bench ratio`, results/latest.md: loops 44.1/75.2% -> 46.8/82.4%, synthetic mean
-//! 58.5% -> 60.6%, real-trace mean 48.8% -> 49.0%).
-//!
+//! (`ptrcache-bench ratio`, results/latest.md at bdb676a against 08c7e51: loops 44.1/75.2% ->
+//! 47.6/86.0%, synthetic mean 58.5% -> 61.1%, real-trace mean 48.8% either way). Its cost: on
+//! large Zipf caches it keeps up to a point less (the get-or-insert rows), as hits reach the
+//! sketch only through spent credits.
+
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
 //! recency-heavy traces want it large, frequency-heavy ones small (`ptrcache-bench ratio` at
 //! 08c7e51 against 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%). An ARC-like

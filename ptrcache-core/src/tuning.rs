@@ -16,8 +16,9 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 
 /// The share the small queue starts at, in thousandths. With the frequency filter, a small
-/// start does best (`ptrcache-bench ratio`, synthetic mean: 61.2% from 2%, 60.4% from 10%,
-/// 59.5% from 20%; the real-trace mean within 0.1 point of 48.8% for all three).
+/// start does best (replaying the traces of `ptrcache-bench ratio`, means of three runs:
+/// synthetic 61.2% from 2%, 60.4% from 10%, 59.5% from 20%; real within 0.1 point of 48.8%
+/// for all three).
 pub(crate) const START_SHARE: u32 = 20;
 const START: f64 = START_SHARE as f64;
 /// The smallest and largest shares, in thousandths.
