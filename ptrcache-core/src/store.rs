@@ -165,6 +165,15 @@ impl<K, V> Pending<K, V> {
     }
 }
 
+/// What a slab slot held when the expiry sweep (or a purge) looked at it.
+enum Slot {
+    Free,
+    /// An expired entry, now removed.
+    Expired,
+    /// A live entry, with its deadline.
+    Live(Nanos),
+}
+
 /// Keys and values removed under the lock, dropped by the caller after unlocking.
 #[derive(Debug)]
 pub(crate) struct Trash<K, V> {
@@ -350,18 +359,13 @@ impl<K, V> Store<K, V> {
             }
             let index = self.sweep_hand;
             self.sweep_hand += 1;
-            match self.slab.get(index) {
-                Some(node) if node.expired_at(now) => {
-                    #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
-                    let index = index as u32;
-                    self.policy.forget(&mut self.slab, index);
-                    let node = self.remove_at(index);
+            match self.expire_slot(index, now, trash) {
+                Slot::Expired => {
                     Counters::add(&counters.expirations, 1);
-                    trash.push(node.key, node.value);
                     swept = true;
                 }
-                Some(node) => self.pass_earliest = self.pass_earliest.min(node.deadline),
-                None => {}
+                Slot::Live(deadline) => self.pass_earliest = self.pass_earliest.min(deadline),
+                Slot::Free => {}
             }
         }
         if swept {
@@ -369,21 +373,30 @@ impl<K, V> Store<K, V> {
         }
     }
 
+    /// Removes the entry at slab slot `index` if it expired by `now`; tells what was there.
+    fn expire_slot(&mut self, index: usize, now: Nanos, trash: &mut Trash<K, V>) -> Slot {
+        match self.slab.get(index) {
+            None => Slot::Free,
+            Some(node) if !node.expired_at(now) => Slot::Live(node.deadline),
+            Some(_) => {
+                #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
+                let index = index as u32;
+                self.policy.forget(&mut self.slab, index);
+                let node = self.remove_at(index);
+                trash.push(node.key, node.value);
+                Slot::Expired
+            }
+        }
+    }
+
     /// Removes every entry that expired by `now`; returns how many.
     pub(crate) fn purge(&mut self, now: Nanos, trash: &mut Trash<K, V>) -> usize {
         let (mut purged, mut earliest) = (0, clock::NEVER);
         for index in 0..self.slab.nodes.len() {
-            match self.slab.get(index) {
-                Some(node) if node.expired_at(now) => {
-                    #[allow(clippy::cast_possible_truncation, reason = "a slab index (see `Slab::insert`)")]
-                    let index = index as u32;
-                    self.policy.forget(&mut self.slab, index);
-                    let node = self.remove_at(index);
-                    trash.push(node.key, node.value);
-                    purged += 1;
-                }
-                Some(node) => earliest = earliest.min(node.deadline),
-                None => {}
+            match self.expire_slot(index, now, trash) {
+                Slot::Expired => purged += 1,
+                Slot::Live(deadline) => earliest = earliest.min(deadline),
+                Slot::Free => {}
             }
         }
         // A whole pass: the sweep knows when it next has work, and starts over.
