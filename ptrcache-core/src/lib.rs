@@ -47,8 +47,9 @@
 //! [TinyLFU](https://arxiv.org/abs/1512.00727)'s frequency filter: new keys enter a small FIFO,
 //! keys hit there are promoted to a main CLOCK queue, and a key that leaves the small FIFO
 //! without a hit takes the main queue's next victim's place only if the shard has seen it more
-//! often lately (a sketch of 4-bit counters: 2 bytes per entry, at least 2 KiB per shard once
-//! the shard is full, freed when it empties). The small FIFO's share of the cache is tuned by
+//! often lately (a sketch of 4-bit counters, allocated when the shard first evicts: 2 bytes per
+//! entry in shards of 1,024 entries or more, up to 16 in smaller ones, within 2 KiB per shard;
+//! freed when the shard compacts or is cleared). The small FIFO's share of the cache is tuned by
 //! hill climbing on the hit ratio (2% at first; larger for recency-heavy traffic). It beats
 //! LRU on most real traces and keeps most of a loop larger than the cache (see the README's
 //! benchmarks), costs O(1) amortized per operation,

@@ -1,7 +1,7 @@
 //! Eviction: S3-FIFO (Yang et al., SOSP 2023) over the slab of a shard, with TinyLFU's
 //! frequency filter (Einziger et al., ACM TOS 2017) in place of S3-FIFO's ghost queue.
 //!
-//! New keys enter a small FIFO queue (a tenth of the shard at first, then tuned, see below); a
+//! New keys enter a small FIFO queue (2% of the shard at first, then tuned, see below); a
 //! key that is hit while there moves to the main queue when it reaches the head. A key that
 //! reaches the head without a hit moves to the main queue only if the frequency sketch has seen
 //! it more often than the main queue's next victim, which it then replaces; otherwise it is
@@ -14,13 +14,13 @@
 //! 47.6/86.0%, synthetic mean 58.5% -> 61.1%, real-trace mean 48.8% either way). Its cost: on
 //! large Zipf caches it keeps up to a point less (the get-or-insert rows), as hits reach the
 //! sketch only through spent credits.
-
+//!
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
 //! recency-heavy traces want it large, frequency-heavy ones small (`ptrcache-bench ratio` at
-//! 08c7e51 against 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%). An ARC-like
-//! share (grown by ghost hits of the small queue's victims, shrunk by the main queue's) was
-//! tried first: +0.3 points on the real traces, but it collapsed on loops (3% where a fixed
-//! tenth keeps 39%), since on a loop both kinds of ghost hit come back.
+//! 08c7e51 against 32e8a5d: cache2k-orm-busy at 76 entries 40.34% -> 49.34%). (With the
+//! ghost queue of the earlier design, an ARC-like share, grown by ghost hits of the small
+//! queue's victims and shrunk by the main queue's, was tried first: +0.3 points on the real
+//! traces, but it collapsed on loops, where both kinds of ghost hit come back.)
 //!
 //! Hits only bump a saturating 2-bit counter in the entry (see [`Node::touch`]), so reads
 //! never need the write lock; the policy passes those credits on to the sketch as it spends

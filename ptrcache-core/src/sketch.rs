@@ -11,10 +11,12 @@
 //!
 //! A key's four counters lie in four words of one 64-byte block, so a count or an estimate
 //! reads one cache line. The sketch has four counters per entry of the shard (2 bytes, what the
-//! ghost table it replaced took), but up to 32 per entry below 4,096 counters: a small shard
-//! sees as many distinct keys per sample as a large one, in fewer counters (`ptrcache-bench
-//! ratio`: 4 per entry at every size lost 1.5 points on the synthetic traces). It is allocated
-//! when the shard first evicts and freed when the shard compacts, so a cache that never fills
+//! ghost table it replaced took) in shards of 1,024 entries or more; smaller shards get up to
+//! 32 per entry (16 bytes) within 4,096 counters (2 KiB): a small shard sees as many distinct
+//! keys per sample as a large one, in fewer counters (replaying the traces of `ptrcache-bench
+//! ratio`: 4 per entry at every size lost 1.5 points of synthetic mean). A full default cache
+//! (5,000 entries, 64 shards on 2 cores) holds 80 KiB of sketch. It is allocated when the shard
+//! first evicts and freed when the shard compacts or is cleared, so a cache that never fills
 //! never pays for it.
 
 /// Counts per entry of the shard between two halvings of every counter.

@@ -277,20 +277,21 @@ impl<K, V> Store<K, V> {
             trash.push(key, value);
             return false;
         }
-        self.earliest = self.earliest.min(deadline);
-        self.pass_earliest = self.pass_earliest.min(deadline);
         let Store { table, slab, .. } = self;
         if let Some(&index) = table.find(table_hash(hash), |&index| slab.node(index).key == key) {
             let node = slab.node_mut(index);
             let old_value = std::mem::replace(&mut node.value, value);
             node.deadline = deadline;
             trash.push(key, old_value);
+            self.lower_earliest(deadline);
             return true;
         }
         self.sweep(now, SWEEP_STEPS, counters, trash);
         if self.len() >= self.slab.capacity {
             self.evict(now, counters, trash);
         }
+        // After the sweep: had its pass ended, the new entry may land below the hand of the next.
+        self.lower_earliest(deadline);
         #[allow(clippy::cast_possible_truncation, reason = "the tag is the hash's low 32 bits by design")]
         let index = self.slab.insert(Node {
             key,
@@ -305,6 +306,12 @@ impl<K, V> Store<K, V> {
         table.insert_unique(table_hash(hash), index, |&index| spread(slab.node(index).tag));
         policy.admit(slab, index, table_hash(hash), slab.capacity);
         true
+    }
+
+    /// Takes the deadline of an entry being stored into the sweep's bounds.
+    fn lower_earliest(&mut self, deadline: Nanos) {
+        self.earliest = self.earliest.min(deadline);
+        self.pass_earliest = self.pass_earliest.min(deadline);
     }
 
     /// Removes the entry for `key`, live or not, returning it with its deadline.
@@ -579,6 +586,39 @@ mod tests {
         insert(&mut store, 5, 70, 60);
         insert(&mut store, 600, 1_000, 80);
         assert_eq!(store.sweep_hand, 2);
+    }
+
+    #[test]
+    fn the_earliest_deadline_never_passes_a_held_entrys() {
+        // Inserts, replacements and removals with mixed deadlines as time goes on; the sweep's
+        // bound must stay at or below every held entry's deadline, whatever slot it lands in.
+        let mut store = Store::new(200);
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
+        let mut next = |bound: u64| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed % bound
+        };
+        for now in 1..40_000 {
+            // Below the bound for a while (slots freed by the sweep are reused), then above it.
+            let key = next(if now < 20_000 { 150 } else { 300 });
+            if next(10) == 0 {
+                store.remove(hash_of(key), &key);
+            } else {
+                let span = if next(2) == 0 { 50 } else { 5_000 };
+                let deadline = now + 1 + next(span);
+                store.insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash);
+            }
+            // Expired entries still held count too: they are what the sweep must find.
+            let least = store.live(0).map(|node| node.deadline).min().unwrap_or(clock::NEVER);
+            assert!(
+                store.earliest <= least,
+                "step {now}: bound {} above a held deadline {least}",
+                store.earliest
+            );
+        }
     }
 
     #[test]

@@ -121,13 +121,13 @@ fn traffic_releases_short_lived_values_stored_after_long_lived_ones() {
     }
     assert_eq!(cache.purge_expired(), 0);
     for key in 1_000..2_000 {
-        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(10));
+        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(200));
     }
     for key in 0..500 {
-        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(10));
+        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(200));
     }
     assert_eq!(drops.load(Ordering::SeqCst), 500, "the replaced values");
-    sleep(Duration::from_millis(30));
+    sleep(Duration::from_millis(400));
     for key in 10_000..50_000 {
         cache.set_exp(key, DropCounted::new(key, &drops), Expiration::Never);
     }
