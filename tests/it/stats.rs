@@ -30,7 +30,9 @@ fn stats_count_expirations() {
     std::thread::sleep(Duration::from_millis(20));
     assert!(cache.get(&1).is_none());
     assert!(cache.remove(&2).is_none());
-    assert_eq!(cache.purge_expired(), 1);
+    // The lookup of 1 also swept a few slots of its shard: 3 is gone already if it shares it.
+    let purged = cache.purge_expired();
+    assert!(purged <= 1 && cache.len() == 0, "purged {purged}, {} left", cache.len());
     let stats = cache.stats();
     assert_eq!((stats.expirations, stats.misses, stats.evictions), (3, 1, 0));
 }
