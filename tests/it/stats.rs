@@ -32,7 +32,7 @@ fn stats_count_expirations() {
     assert!(cache.remove(&2).is_none());
     // The lookup of 1 also swept a few slots of its shard: 3 is gone already if it shares it.
     let purged = cache.purge_expired();
-    assert!(purged <= 1 && cache.len() == 0, "purged {purged}, {} left", cache.len());
+    assert!(purged <= 1 && cache.is_empty(), "purged {purged}, {} left", cache.len());
     let stats = cache.stats();
     assert_eq!((stats.expirations, stats.misses, stats.evictions), (3, 1, 0));
 }
