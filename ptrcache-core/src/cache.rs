@@ -3,7 +3,7 @@ use crate::clock::{self, Nanos};
 use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
-use crate::store::{LOOKUP_SWEEP_STEPS, Store, Trash, is_live};
+use crate::store::{Store, Trash, is_live};
 use crate::tuning::Tuner;
 use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
@@ -247,10 +247,7 @@ where
     {
         shard.write(&self.readers, |store, counters, trash| {
             if store.get(hash, key).is_some_and(|node| !is_live(node)) {
-                let (key, value, _) = store.remove(hash, key).expect("entry found under the same lock");
-                Counters::add(&counters.expirations, 1);
-                trash.push(key, value);
-                store.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
+                store.remove_expired(hash, key, counters, trash);
             }
         });
     }

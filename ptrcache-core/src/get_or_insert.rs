@@ -6,7 +6,7 @@ use crate::PtrCache;
 use crate::clock;
 use crate::flight::{Guard, Join, Land, REENTRANT, Release};
 use crate::stats::Counters;
-use crate::store::{LOOKUP_SWEEP_STEPS, is_live};
+use crate::store::is_live;
 use crate::sync::{ThreadId, current_thread_id};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
@@ -130,11 +130,7 @@ where
                 .pending_mut(hash, &key)
                 .map(|pending| (pending.sync_leader == Some(thread), pending.flight()));
             if expired {
-                let (old_key, old_value, _) =
-                    store.remove(hash, &key).expect("entry found under the same lock");
-                Counters::add(&counters.expirations, 1);
-                trash.push(old_key, old_value);
-                store.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
+                store.remove_expired(hash, &key, counters, trash);
             }
             Counters::add_miss(&counters.misses, u64::from(count));
             match waiting {

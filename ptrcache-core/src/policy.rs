@@ -175,9 +175,9 @@ impl Policy {
             let from_small =
                 self.small.len > 0 && (self.small.len >= self.small_target || self.main.len == 0);
             if !from_small {
-                let index = self.main_victim(slab, capacity, &expired)?;
-                self.main.unlink(slab, index);
-                return Some(Victim { index, expired: expired(slab.node(index)) });
+                let victim = self.main_victim(slab, capacity, &expired)?;
+                self.main.unlink(slab, victim.index);
+                return Some(victim);
             }
             let index = self.small.head;
             let node = slab.node_mut(index);
@@ -200,17 +200,17 @@ impl Policy {
                 continue;
             }
             // The newcomer against the main queue's victim: the one seen more often stays.
-            let rival = self.main_victim(slab, capacity, &expired).filter(|&rival| {
-                let rival = slab.node(rival);
-                expired(rival) || self.sketch.frequency(hash) > self.sketch.frequency(spread(rival.tag))
+            let rival = self.main_victim(slab, capacity, &expired).filter(|rival| {
+                rival.expired
+                    || self.sketch.frequency(hash) > self.sketch.frequency(spread(slab.node(rival.index).tag))
             });
             let Some(rival) = rival else {
                 self.small.unlink(slab, index);
                 return Some(Victim { index, expired: false });
             };
-            self.main.unlink(slab, rival);
+            self.main.unlink(slab, rival.index);
             self.promote(slab, index);
-            return Some(Victim { index: rival, expired: expired(slab.node(rival)) });
+            return Some(rival);
         }
     }
 
@@ -235,16 +235,19 @@ impl Policy {
         slab: &mut Slab<K, V>,
         capacity: usize,
         expired: &impl Fn(&Node<K, V>) -> bool,
-    ) -> Option<u32> {
+    ) -> Option<Victim> {
         loop {
             let index = self.main.head;
             if index == NIL {
                 return None;
             }
             let node = slab.node_mut(index);
+            if expired(node) {
+                return Some(Victim { index, expired: true });
+            }
             let credit = node.credit();
-            if credit == 0 || expired(node) {
-                return Some(index);
+            if credit == 0 {
+                return Some(Victim { index, expired: false });
             }
             // A hit entry gets another round; the credit it spends bounds the rounds, which
             // makes eviction O(1) amortized.

@@ -28,7 +28,7 @@ const SWEEP_STEPS: usize = 2;
 /// (`ptrcache-bench expiry`, 100k lookups past the deadline of a full 5,000-entry cache: 2,140
 /// expired values were left without this sweep, 53 and 96 in two runs with 8 slots, 0 to 13 in
 /// three runs with 16).
-pub(crate) const LOOKUP_SWEEP_STEPS: usize = 16;
+const LOOKUP_SWEEP_STEPS: usize = 16;
 
 /// Slabs smaller than this are not compacted until they are empty.
 const MIN_SHRINK_SLOTS: usize = 16;
@@ -36,9 +36,9 @@ const MIN_SHRINK_SLOTS: usize = 16;
 /// The most credit a hit can give an entry (S3-FIFO's 2-bit frequency).
 const MAX_CREDIT: u8 = 3;
 
-/// The hash the table and the frequency sketch use for a key: its 32-bit tag spread over 64 bits (an odd
-/// multiplier keeps the low bits a bijection of the tag's and fills the top 7 that hashbrown
-/// uses as its control byte). The shard index comes from bits 32..40 of the full hash, which
+/// The hash the table and the frequency sketch use for a key: its 32-bit tag spread over 64
+/// bits (an odd multiplier keeps the low bits a bijection of the tag's and fills the top 7 that
+/// hashbrown uses as its control byte). The shard index comes from bits 32..40 of the full hash, which
 /// the tag does not contain, so the keys of one shard still spread over its whole table.
 #[inline]
 pub(crate) fn spread(tag: u32) -> u64 {
@@ -330,6 +330,24 @@ impl<K, V> Store<K, V> {
         Some((node.key, node.value, node.deadline))
     }
 
+    /// Removes the entry for `key`, which a lookup found expired under this same lock, and
+    /// sweeps [`LOOKUP_SWEEP_STEPS`] slots while the lock is held.
+    pub(crate) fn remove_expired<Q>(
+        &mut self,
+        hash: u64,
+        key: &Q,
+        counters: &Counters,
+        trash: &mut Trash<K, V>,
+    ) where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
+        let (key, value, _) = self.remove(hash, key).expect("entry found under the same lock");
+        Counters::add(&counters.expirations, 1);
+        trash.push(key, value);
+        self.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
+    }
+
     /// Removes the entry at `index` (already unlinked from the policy's queues).
     fn remove_at(&mut self, index: u32) -> Node<K, V> {
         let hash = spread(self.slab.node(index).tag);
@@ -352,7 +370,7 @@ impl<K, V> Store<K, V> {
 
     /// Looks at the next `steps` slab slots and removes the entries expired by `now` there,
     /// unless no entry can have expired yet.
-    pub(crate) fn sweep(&mut self, now: Nanos, steps: usize, counters: &Counters, trash: &mut Trash<K, V>) {
+    fn sweep(&mut self, now: Nanos, steps: usize, counters: &Counters, trash: &mut Trash<K, V>) {
         let slots = self.slab.nodes.len();
         let mut swept = false;
         for _ in 0..steps.min(slots) {
@@ -423,7 +441,8 @@ impl<K, V> Store<K, V> {
     }
 
     /// Moves the entries at the end of the slab into its free slots below `len()`, so that the
-    /// slab can be cut to `len()`, then shrinks the table and the slab to fit and frees the frequency sketch.
+    /// slab can be cut to `len()`, then shrinks the table and the slab to fit and frees the
+    /// frequency sketch.
     fn compact(&mut self) {
         let len = self.len();
         let holes: Vec<u32> = self.slab.free.iter().copied().filter(|&hole| (hole as usize) < len).collect();
