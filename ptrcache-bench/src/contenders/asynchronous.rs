@@ -41,6 +41,13 @@ pub trait AsyncContender<V: Value>: Sized + Send + Sync {
     /// Entries stored (after [`settle`](AsyncContender::settle)).
     fn len(&self) -> usize;
 
+    /// Entries held right now, without settling: what lookups can find. Caches with
+    /// deferred bookkeeping (moka, mini-moka) apply their bound in batches, so between two
+    /// batches they may hold more entries than their capacity.
+    fn held(&self) -> usize {
+        self.len()
+    }
+
     /// Whether nothing is stored.
     fn is_empty(&self) -> bool {
         self.len() == 0
@@ -154,6 +161,10 @@ impl<V: Value> AsyncContender<V> for MokaFuture<V> {
     fn len(&self) -> usize {
         self.0.entry_count() as usize
     }
+    /// As the sync cache's: the entries in its map.
+    fn held(&self) -> usize {
+        self.0.iter().count()
+    }
 }
 
 /// A sync contender from async code, as users write it for crates without an async
@@ -245,5 +256,8 @@ impl<V: Value, A: AsyncContender<V>> Contender<V> for Blocking<A> {
     }
     fn len(&self) -> usize {
         self.0.len()
+    }
+    fn held(&self) -> usize {
+        self.0.held()
     }
 }

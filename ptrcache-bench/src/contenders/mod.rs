@@ -126,6 +126,13 @@ pub trait Contender<V: Value>: Sized {
     /// Entries stored (after [`settle`](Contender::settle)).
     fn len(&self) -> usize;
 
+    /// Entries held right now, without settling: what lookups can find. Caches with
+    /// deferred bookkeeping (moka, mini-moka) apply their bound in batches, so between two
+    /// batches they may hold more entries than their capacity.
+    fn held(&self) -> usize {
+        self.len()
+    }
+
     /// Whether nothing is stored.
     fn is_empty(&self) -> bool {
         self.len() == 0

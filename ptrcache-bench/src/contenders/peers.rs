@@ -136,6 +136,11 @@ impl<V: Value> Contender<V> for Moka<V> {
     fn len(&self) -> usize {
         self.0.entry_count() as usize
     }
+    /// The entries in its map, admitted by its policy or not yet (`entry_count` is the policy's
+    /// count as of the last batch).
+    fn held(&self) -> usize {
+        self.0.iter().count()
+    }
 }
 
 /// mini-moka's sync `Cache`, with its own `time_to_live` (no get-or-insert call, no purge call).
@@ -175,6 +180,10 @@ impl<V: Value> Contender<V> for MiniMoka<V> {
     }
     fn len(&self) -> usize {
         self.0.entry_count() as usize
+    }
+    /// As moka's: the entries in its map.
+    fn held(&self) -> usize {
+        self.0.iter().count()
     }
 }
 
