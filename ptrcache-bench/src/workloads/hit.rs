@@ -4,13 +4,15 @@
 //! Every cache is sized 20,000 so that all 10k keys fit in every shard layout; each is checked
 //! to hold all of them before timing, and any miss during timing is reported. ptrcache runs
 //! with its default expiration (3 h), as users get it, so its clock check is on the measured
-//! path; a `never_expire` row shows that check's cost. Peers run without expiration (cached's
-//! LruTtlCache needs one: 100 years).
+//! path; a `never_expire` row shows that check's cost, and a reference row times the check's
+//! clock read alone (the coarse monotonic clock, on Linux). Peers run without expiration
+//! (cached's LruTtlCache needs one: 100 years).
 
 use super::{Runner, Sample, rounds};
 use crate::Opts;
 use crate::contenders::{
-    AsyncContender, CachedLruTtl, Contender, Dash, Hash, LruMutex, MiniMoka, Moka, MokaFuture, Ptr, Quick,
+    AsyncContender, CachedLruTtl, Contender, Dash, Hash, Kind, LruMutex, MiniMoka, Moka, MokaFuture, Ptr,
+    Quick,
 };
 use crate::payload::Payload;
 use crate::report::{Better, Measured, figure_table, print_table};
@@ -140,6 +142,25 @@ fn async_runner<'a, A: AsyncContender<Payload>>(label: &str) -> Runner<'a, Args>
     })
 }
 
+/// The coarse clock ptrcache's expiry check reads on every hit (Linux): `gets` reads.
+#[cfg(target_os = "linux")]
+fn clock_loop(gets: usize) -> usize {
+    for _ in 0..gets {
+        black_box(rustix::time::clock_gettime(rustix::time::ClockId::MonotonicCoarse));
+    }
+    gets
+}
+
+/// The clock read alone, timed like a get: the part of a hit that expiry costs.
+#[cfg(target_os = "linux")]
+fn clock_runner<'a>() -> Runner<'a, Args> {
+    Runner::new("coarse clock read alone", Kind::Reference, |args: &Args| {
+        let gets = args.gets(|n| single(|| clock_loop(n)).0);
+        let (wall, _) = parallel(args.threads, |_| (), |_, ()| clock_loop(gets));
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
+    })
+}
+
 /// The runners, ptrcache's main row first.
 pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
     vec![
@@ -154,6 +175,8 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
         sync_runner::<LruMutex<Payload>>("lru (Mutex)", None),
         local_runner::<Hash<Payload>>("HashMap (1 thread, foldhash)"),
         sync_runner::<Dash<Payload>>("dashmap (no eviction, foldhash)", None),
+        #[cfg(target_os = "linux")]
+        clock_runner(),
     ]
 }
 
