@@ -58,13 +58,11 @@ fn exact_lru_reproduces_the_published_web12_hits_and_opt_bounds_every_policy() {
                 config.capacity,
                 row[opt].ratio
             );
-            assert!(
-                outcome.held > 0.5,
-                "{} at {} held {:.2}× its capacity",
-                policies[p].0,
-                config.capacity,
-                outcome.held
-            );
+            if policies[p].1 {
+                // Real caches only: the reference rows report their capacity without measuring.
+                let held = outcome.held;
+                assert!(held > 0.5, "{} at {} held {held:.2}× its capacity", policies[p].0, config.capacity);
+            }
         }
         assert!(row[0].held <= 1.0, "ptrcache at {} held {:.2}× its capacity", config.capacity, row[0].held);
     }
