@@ -19,7 +19,7 @@ use crate::timing::{current_thread_runtime, parallel, single};
 use std::hint::black_box;
 
 /// Rounds in a full run.
-pub const ROUNDS: usize = 5;
+pub const ROUNDS: usize = 3;
 /// Distinct keys the Zipf distribution draws from.
 pub const KEYS: usize = 1_000_000;
 /// Capacity of every cache.
