@@ -52,17 +52,17 @@ impl Sketch {
     /// Counts one sighting of the key with table hash `hash`, in a shard of `capacity` entries.
     /// Nothing is counted before the sketch is allocated.
     pub(crate) fn count(&mut self, hash: u64, capacity: usize) {
-        if self.words.is_empty() {
-            return;
-        }
-        let counters = self.counters(hash);
-        let least = counters.iter().map(|&counter| self.get(counter)).min().unwrap_or(MAX_COUNT);
+        let Some((start, counters)) = self.locate(hash) else { return };
+        let block: &mut [u64; BLOCK_WORDS] =
+            (&mut self.words[start..start + BLOCK_WORDS]).try_into().expect("a whole block");
+        let least = least(block, counters);
         if least < MAX_COUNT {
             // Conservative update: only the counters at the minimum grow, which keeps the
-            // estimates of keys that share counters with frequent ones from inflating.
-            for counter in counters {
-                if self.get(counter) == least {
-                    self.words[counter.0] += 1 << counter.1;
+            // estimates of keys that share counters with frequent ones from inflating. Each is
+            // read again: two rows may share a counter, which must then grow once.
+            for (word, shift) in counters {
+                if (block[word] >> shift) & MAX_COUNT == least {
+                    block[word] += 1 << shift;
                 }
             }
         }
@@ -75,10 +75,8 @@ impl Sketch {
 
     /// How often the key with table hash `hash` was counted lately (0 to 15, an overestimate).
     pub(crate) fn frequency(&self, hash: u64) -> u64 {
-        if self.words.is_empty() {
-            return 0;
-        }
-        self.counters(hash).iter().map(|&counter| self.get(counter)).min().unwrap_or(0)
+        let Some((start, counters)) = self.locate(hash) else { return 0 };
+        least(self.words[start..start + BLOCK_WORDS].try_into().expect("a whole block"), counters)
     }
 
     /// Allocates the counters for a shard of `capacity` entries, if they are not yet.
@@ -99,24 +97,29 @@ impl Sketch {
         self.words.len()
     }
 
-    /// The (word, bit shift) of each of the key's four counters: one block from the high half
-    /// of a remix of the hash, a word and a counter in it from each of the low four bytes.
-    fn counters(&self, hash: u64) -> [(usize, u32); 4] {
-        let mixed = (hash ^ (hash >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    /// Where the key's four counters are: the first word of its block, chosen by the high half
+    /// of a remix of the hash, and in the block a (word, bit shift) from each of the low four
+    /// bytes. `None` while the sketch is unallocated. Offsets within the block (not into the
+    /// whole sketch) let the compiler drop the bounds checks of the four reads.
+    #[inline]
+    fn locate(&self, hash: u64) -> Option<(usize, [(usize, u32); 4])> {
         let blocks = (self.words.len() / BLOCK_WORDS) as u64; // the count word is not a block
+        if blocks == 0 {
+            return None;
+        }
+        let mixed = (hash ^ (hash >> 29)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         // Multiply-shift maps the 32 high bits onto the blocks without a division or a power of
         // two, so the sketch is sized to the entry.
         #[allow(clippy::cast_possible_truncation, reason = "below the block count, a `usize`")]
-        let block = (((mixed >> 32) * blocks) >> 32) as usize * BLOCK_WORDS;
-        std::array::from_fn(|row| {
-            #[allow(clippy::cast_possible_truncation, reason = "one byte of the hash is wanted")]
-            let byte = (mixed >> (8 * row)) as u8;
-            (block + usize::from(byte) % BLOCK_WORDS, u32::from(byte >> 3 & 15) * 4)
-        })
-    }
-
-    fn get(&self, (word, shift): (usize, u32)) -> u64 {
-        (self.words[word] >> shift) & MAX_COUNT
+        let start = (((mixed >> 32) * blocks) >> 32) as usize * BLOCK_WORDS;
+        Some((
+            start,
+            std::array::from_fn(|row| {
+                #[allow(clippy::cast_possible_truncation, reason = "one byte of the hash is wanted")]
+                let byte = (mixed >> (8 * row)) as u8;
+                (usize::from(byte) % BLOCK_WORDS, u32::from(byte >> 3 & 15) * 4)
+            }),
+        ))
     }
 
     fn halve(&mut self) {
@@ -126,6 +129,12 @@ impl Sketch {
         }
         *additions /= 2;
     }
+}
+
+/// The least of a key's four counters in its block.
+#[inline]
+fn least(block: &[u64; BLOCK_WORDS], counters: [(usize, u32); 4]) -> u64 {
+    counters.iter().fold(MAX_COUNT, |least, &(word, shift)| least.min((block[word] >> shift) & MAX_COUNT))
 }
 
 /// Counts between two halvings, for a shard of `capacity` entries.
