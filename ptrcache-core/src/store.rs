@@ -370,7 +370,18 @@ impl<K, V> Store<K, V> {
 
     /// Looks at the next `steps` slab slots and removes the entries expired by `now` there,
     /// unless no entry can have expired yet.
+    #[inline]
     fn sweep(&mut self, now: Nanos, steps: usize, counters: &Counters, trash: &mut Trash<K, V>) {
+        // The common case, resting mid-pass, without a call (cachegrind: 26 instructions per
+        // insert, most of them saving and restoring registers).
+        if now < self.earliest && self.sweep_hand < self.slab.nodes.len() {
+            return;
+        }
+        self.sweep_slots(now, steps, counters, trash);
+    }
+
+    #[inline(never)]
+    fn sweep_slots(&mut self, now: Nanos, steps: usize, counters: &Counters, trash: &mut Trash<K, V>) {
         let slots = self.slab.nodes.len();
         let mut swept = false;
         for _ in 0..steps.min(slots) {
