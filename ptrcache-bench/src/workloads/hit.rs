@@ -157,7 +157,7 @@ fn clock_runner<'a>() -> Runner<'a, Args> {
     use rustix::time::{ClockId, clock_getres};
     Runner::new("coarse clock read alone", crate::contenders::Kind::Reference, |args: &Args| {
         let resolution = clock_getres(ClockId::MonotonicCoarse);
-        if resolution.tv_sec != 0 || resolution.tv_nsec > 5_000_000 {
+        if resolution.tv_sec != 0 || resolution.tv_nsec == 0 || resolution.tv_nsec > 5_000_000 {
             return None;
         }
         let gets = args.gets(|n| single(|| clock_loop(n)).0);
