@@ -128,9 +128,9 @@ impl Policy {
         self.small_target = small_target(share, capacity);
     }
 
-    /// Puts a new entry of a shard of `capacity` entries in the small queue, and counts its key.
-    pub(crate) fn admit<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32, hash: u64, capacity: usize) {
-        self.sketch.count(hash, capacity);
+    /// Puts a new entry in the small queue, and counts its key.
+    pub(crate) fn admit<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32, hash: u64) {
+        self.sketch.count(hash, slab.capacity());
         slab.node_mut(index).queue = Queue::Small;
         self.small.push_back(slab, index);
     }
@@ -164,20 +164,20 @@ impl Policy {
         self.list(queue).unlink(slab, index);
     }
 
-    /// Chooses and unlinks the entry to evict from a full shard of `capacity` entries.
+    /// Chooses and unlinks the entry to evict from a full shard.
     /// `expired` tells which entries are dead already. Returns `None` only if the shard is empty.
     pub(crate) fn victim<K, V>(
         &mut self,
         slab: &mut Slab<K, V>,
-        capacity: usize,
         expired: impl Fn(&Node<K, V>) -> bool,
     ) -> Option<Victim> {
+        let capacity = slab.capacity();
         self.sketch.allocate(capacity);
         loop {
             let from_small =
                 self.small.len > 0 && (self.small.len >= self.small_target || self.main.len == 0);
             if !from_small {
-                let victim = self.main_victim(slab, capacity, &expired)?;
+                let victim = self.main_victim(slab, &expired)?;
                 self.main.unlink(slab, victim.index);
                 return Some(victim);
             }
@@ -202,7 +202,7 @@ impl Policy {
                 continue;
             }
             // The newcomer against the main queue's victim: the one seen more often stays.
-            let rival = self.main_victim(slab, capacity, &expired).filter(|rival| {
+            let rival = self.main_victim(slab, &expired).filter(|rival| {
                 rival.expired
                     || self.sketch.frequency(hash) > self.sketch.frequency(spread(slab.node(rival.index).tag))
             });
@@ -235,9 +235,9 @@ impl Policy {
     fn main_victim<K, V>(
         &mut self,
         slab: &mut Slab<K, V>,
-        capacity: usize,
         expired: &impl Fn(&Node<K, V>) -> bool,
     ) -> Option<Victim> {
+        let capacity = slab.capacity();
         loop {
             let index = self.main.head;
             if index == NIL {

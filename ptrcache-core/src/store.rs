@@ -38,8 +38,9 @@ const MAX_CREDIT: u8 = 3;
 
 /// The hash the table and the frequency sketch use for a key: its 32-bit tag spread over 64
 /// bits (an odd multiplier keeps the low bits a bijection of the tag's and fills the top 7 that
-/// hashbrown uses as its control byte). The shard index comes from bits 32..40 of the full hash, which
-/// the tag does not contain, so the keys of one shard still spread over its whole table.
+/// hashbrown uses as its control byte). The shard index comes from bits 32..40 of the full
+/// hash, which the tag does not contain, so the keys of one shard still spread over its whole
+/// table.
 #[inline]
 pub(crate) fn spread(tag: u32) -> u64 {
     u64::from(tag).wrapping_mul(0x9E37_79B9_7F4A_7C15)
@@ -105,6 +106,11 @@ pub(crate) struct Slab<K, V> {
 }
 
 impl<K, V> Slab<K, V> {
+    /// The most entries the shard holds.
+    pub(crate) fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     pub(crate) fn node(&self, index: u32) -> &Node<K, V> {
         self.nodes[index as usize].as_ref().expect("ptrcache: slab index of a free slot")
     }
@@ -304,7 +310,7 @@ impl<K, V> Store<K, V> {
         });
         let Store { table, slab, policy, .. } = self;
         table.insert_unique(table_hash(hash), index, |&index| spread(slab.node(index).tag));
-        policy.admit(slab, index, table_hash(hash), slab.capacity);
+        policy.admit(slab, index, table_hash(hash));
         true
     }
 
@@ -359,8 +365,7 @@ impl<K, V> Store<K, V> {
 
     /// Evicts one entry chosen by the policy, preferring expired ones as they come.
     fn evict(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
-        let capacity = self.slab.capacity;
-        let Some(victim) = self.policy.victim(&mut self.slab, capacity, |node| node.expired_at(now)) else {
+        let Some(victim) = self.policy.victim(&mut self.slab, |node| node.expired_at(now)) else {
             return;
         };
         let node = self.remove_at(victim.index);

@@ -2,11 +2,11 @@
 //!
 //! No fixed split of S3-FIFO's queues suits every workload: recency-heavy traces want a large
 //! small queue (closer to LRU), loops and frequency-heavy ones a tiny one, where the frequency
-//! filter decides (policy.rs). So the share starts at 2% and moves by steps: at the first insert after each sample of requests (ten times the
-//! bound), the sample's hit ratio is compared with the previous one's, and if it fell the
-//! direction reverses. Steps decay so that the share settles (down to a floor, so that it still
-//! follows slow drifts), turn around at the share's bounds, and restart when the hit ratio jumps
-//! (the workload changed).
+//! filter decides (policy.rs). So the share starts at 2% and moves by steps: at the first insert
+//! after each sample of requests (ten times the bound), the sample's hit ratio is compared with
+//! the previous one's, and if it fell the direction reverses. Steps decay so that the share
+//! settles (down to a floor, so that it still follows slow drifts), turn around at the share's
+//! bounds, and restart when the hit ratio jumps (the workload changed).
 //! This is Caffeine's climber for the window of its W-TinyLFU, applied to the small queue.
 //!
 //! Plain std atomics and mutex even under loom: tuning is a heuristic outside the protocol

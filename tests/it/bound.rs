@@ -168,6 +168,15 @@ fn eviction_keeps_frequently_hit_keys_over_a_scan() {
     assert!(kept >= 95, "only {kept} of 100 hot keys survived a scan");
 }
 
+/// A lookup as a hit-ratio replay makes it: `get`, and on a miss `set`. Whether it hit.
+fn hit_or_set(cache: &PtrCache<u64, u64>, key: u64) -> bool {
+    let hit = cache.get(&key).is_some();
+    if !hit {
+        cache.set(key, key);
+    }
+    hit
+}
+
 #[test]
 fn a_loop_a_little_larger_than_the_cache_mostly_hits() {
     // Recency alone gets nothing here (each key comes back after 1,100 others), and letting every
@@ -178,11 +187,7 @@ fn a_loop_a_little_larger_than_the_cache_mostly_hits() {
     let mut hits = 0;
     for pass in 0..60 {
         for key in 0..1_100 {
-            if cache.get(&key).is_some() {
-                hits += usize::from(pass >= 40);
-            } else {
-                cache.set(key, key);
-            }
+            hits += usize::from(hit_or_set(&cache, key) && pass >= 40);
         }
     }
     let ratio = hits as f64 / (20.0 * 1_100.0);
@@ -199,11 +204,7 @@ fn keys_that_keep_coming_back_win_places_over_keys_seen_once() {
     let mut hits = 0;
     for round in 0..20 {
         for key in 0..500 {
-            if cache.get(&key).is_some() {
-                hits += usize::from(round >= 10);
-            } else {
-                cache.set(key, key);
-            }
+            hits += usize::from(hit_or_set(&cache, key) && round >= 10);
             for _ in 0..3 {
                 once += 1;
                 cache.get_or_insert_with(once, || once);
