@@ -151,7 +151,20 @@ const YIELDS: u32 = 64;
 ///
 /// If `slot` is the caller's own: a key's `Eq` that writes to the shard it is being compared in
 /// would wait for itself forever.
+#[inline]
 fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
+    // The common case, no reader of this shard in the slot, without a call (every write looks
+    // at every claimed slot).
+    if load_after_raise(&slot.reading) != tag {
+        return;
+    }
+    wait_for_reader(slot, tag, readers);
+}
+
+/// [`wait_while_reading`] once the slot was seen announcing a read of the shard.
+#[cold]
+#[inline(never)]
+fn wait_for_reader(slot: &Slot, tag: usize, readers: &Readers) {
     assert!(!(load_after_raise(&slot.reading) == tag && readers.is_own(slot)), "{REENTRANT_WRITE}");
     // Under loom every spin is a step to explore: yield at once.
     let mut spins = if cfg!(ptrcache_loom) { SPINS } else { 0 };
