@@ -1,5 +1,6 @@
 use crate::builder::Builder;
 use crate::clock::{self, Nanos};
+use crate::loans::Lenders;
 use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
@@ -14,6 +15,9 @@ use std::sync::Arc;
 /// Shards are never smaller than this (when the cache is at least this big), so each shard's
 /// eviction policy sees enough entries to choose well.
 const MIN_ENTRIES_PER_SHARD: usize = 64;
+
+/// Lenders a full shard tries before it evicts (see [`PtrCache::borrow`]).
+const LENDERS_TRIED: usize = 2;
 
 /// The most shards on any machine (shard tags and slab indices assume it).
 const MAX_SHARDS: usize = 256;
@@ -95,6 +99,10 @@ pub struct PtrCache<K, V, S = RandomState> {
     expiration: Expiration,
     max_entries: usize,
     tuner: Tuner,
+    /// Which shards can lend capacity to a full one (loans.rs).
+    lenders: Lenders,
+    /// The least capacity a shard keeps when it lends (half its share).
+    floor: usize,
 }
 
 impl<K, V> PtrCache<K, V> {
@@ -145,8 +153,11 @@ where
         let capacity = |index: usize| {
             (max_entries / count + usize::from(index < max_entries % count)).min(u32::MAX as usize - 1)
         };
+        let floor = capacity(count - 1).div_ceil(2);
         PtrCache {
             tuner: Tuner::new(max_entries, count),
+            lenders: Lenders::new(count, capacity(count - 1) > floor),
+            floor,
             shards: (0..count)
                 .map(|index| Shard::new(u32::try_from(index).expect("at most 256 shards"), capacity(index)))
                 .collect(),
@@ -167,6 +178,48 @@ where
     #[inline]
     pub(crate) fn shard(&self, hash: u64) -> &Shard<K, V> {
         &self.shards[(hash >> 32) as usize & (self.shards.len() - 1)]
+    }
+
+    /// Runs `f` with exclusive access to `shard`'s store (see [`Shard::write`]), then publishes
+    /// whether the shard can lend capacity if its length changed (nothing else here can make a
+    /// shard able to lend; a borrower takes down the bit of a lender it left unable).
+    pub(crate) fn write<R>(
+        &self,
+        shard: &Shard<K, V>,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
+    ) -> R {
+        shard.write(&self.readers, |store, counters, trash| {
+            let len = store.len();
+            let result = f(store, counters, trash);
+            if store.len() != len {
+                self.lenders.publish(shard.index(), store.can_lend(self.floor));
+            }
+            result
+        })
+    }
+
+    /// A unit of capacity for the full shard `borrower`, from a shard that does not use it (see
+    /// [`Store::lend`]). Never waits: the caller holds the borrower's write lock. Asked on every
+    /// insert into a full shard, so the common answer in a full cache, no lender, is inline.
+    #[inline]
+    fn borrow(&self, borrower: usize) -> bool {
+        self.lenders.any_but(borrower) && self.borrow_from_lenders(borrower)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn borrow_from_lenders(&self, borrower: usize) -> bool {
+        for lender in self.lenders.near(borrower).take(LENDERS_TRIED) {
+            let Some(store) = self.shards[lender].try_read(&self.readers) else { continue };
+            let lent = store.lend(self.floor);
+            if !store.can_lend(self.floor) {
+                self.lenders.publish(lender, false);
+            }
+            if lent {
+                return true;
+            }
+        }
+        false
     }
 
     /// The live value for `key`, counting a hit, or `None` (without counting a miss).
@@ -245,7 +298,7 @@ where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        shard.write(&self.readers, |store, counters, trash| {
+        self.write(shard, |store, counters, trash| {
             if store.get(hash, key).is_some_and(|node| !is_live(node)) {
                 store.remove_expired(hash, key, counters, trash);
             }
@@ -313,7 +366,7 @@ where
     pub(crate) fn store(&self, hash: u64, key: K, value: Arc<V>, expiration: Expiration) {
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
-        let tune = self.shard(hash).write(&self.readers, |store, counters, trash| {
+        let tune = self.write(self.shard(hash), |store, counters, trash| {
             self.insert_locked(store, counters, trash, (hash, key, value), deadline, now)
         });
         if tune {
@@ -334,7 +387,8 @@ where
         now: Nanos,
     ) -> bool {
         store.set_small_share(self.tuner.share());
-        store.insert(hash, key, value, deadline, now, counters, trash)
+        let borrow = || self.borrow(self.shard(hash).index());
+        store.insert(hash, key, value, deadline, now, counters, trash, borrow)
             && self.tuner.is_due(Counters::add(&counters.inserts, 1))
     }
 
@@ -371,7 +425,7 @@ where
     {
         let hash = self.hash(key);
         let now = clock::now();
-        let (key, value, deadline) = self.shard(hash).write(&self.readers, |store, counters, _| {
+        let (key, value, deadline) = self.write(self.shard(hash), |store, counters, _| {
             let removed = store.remove(hash, key)?;
             if removed.2 <= now {
                 Counters::add(&counters.expirations, 1);
@@ -397,7 +451,7 @@ where
         // Every shard is emptied before any value is dropped: a `Drop` that panics cannot stop
         // the clear halfway.
         let removed: Vec<_> =
-            self.shards.iter().map(|shard| shard.write(&self.readers, |store, _, _| store.clear())).collect();
+            self.shards.iter().map(|shard| self.write(shard, |store, _, _| store.clear())).collect();
         self.tuner.restart(self.totals());
         drop(removed);
     }
@@ -422,7 +476,7 @@ where
         self.shards
             .iter()
             .map(|shard| {
-                shard.write(&self.readers, |store, counters, trash| {
+                self.write(shard, |store, counters, trash| {
                     let purged = store.purge(now, trash);
                     Counters::add(&counters.expirations, purged as u64);
                     purged
@@ -544,6 +598,69 @@ mod tests {
         assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 2 - 1), 1);
         assert_eq!(shards(MIN_ENTRIES_PER_SHARD * 4), 4);
         assert_eq!(shards(usize::MAX), max_shards());
+    }
+
+    /// Hashes a `u64` key to itself: keys below 2^32 fall in shard 0, `(n << 32) | k` in shard `n`.
+    #[derive(Clone, Default)]
+    struct ShardInKey;
+
+    struct Identity(u64);
+
+    impl std::hash::Hasher for Identity {
+        fn finish(&self) -> u64 {
+            self.0
+        }
+
+        fn write(&mut self, _: &[u8]) {
+            unreachable!("only u64 keys here")
+        }
+
+        fn write_u64(&mut self, n: u64) {
+            self.0 = n;
+        }
+    }
+
+    impl BuildHasher for ShardInKey {
+        type Hasher = Identity;
+
+        fn build_hasher(&self) -> Identity {
+            Identity(0)
+        }
+    }
+
+    #[test]
+    fn a_full_shard_borrows_what_others_do_not_use_and_they_keep_half_their_share() {
+        let cache =
+            PtrCache::<u64, u64, _>::builder().max_entries(1_000).never_expire().hasher(ShardInKey).build();
+        let (count, floor) = (cache.shards.len(), cache.floor);
+        let share = 1_000 / count;
+        assert_eq!((count, share, floor), (8, 125, 63));
+        for key in 0..10_000 {
+            cache.set(key, key);
+            assert!(cache.len() <= 1_000);
+        }
+        // Shard 0 holds its share and what the 7 others lent it, down to their floor.
+        assert_eq!(cache.len(), share + (count - 1) * (share - floor));
+        let evictions = cache.stats().evictions;
+        // Shard 1 still has its floor: that many new keys there evict nothing, one more does.
+        let in_shard_1 = |key: u64| (1 << 32) | key;
+        for key in 0..floor as u64 {
+            cache.set(in_shard_1(key), key);
+        }
+        assert_eq!(cache.stats().evictions, evictions);
+        cache.set(in_shard_1(floor as u64), 0);
+        assert_eq!(cache.stats().evictions, evictions + 1);
+        // Room that shard 0 no longer uses goes back to a shard that needs it.
+        let held: Vec<u64> =
+            cache.entries().into_iter().map(|(key, _)| key).filter(|&key| key < 1 << 32).collect();
+        for key in &held[..100] {
+            assert!(cache.remove(key).is_some());
+        }
+        for key in 1_000..1_100 {
+            cache.set(in_shard_1(key), key);
+        }
+        assert_eq!(cache.stats().evictions, evictions + 1, "shard 1 borrowed what shard 0 freed");
+        assert_eq!(cache.len(), share + (count - 1) * (share - floor) + floor);
     }
 
     #[test]

@@ -113,7 +113,7 @@ where
     pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread_id();
-        let joined = shard.write(&self.readers, |store, counters, trash| {
+        let joined = self.write(shard, |store, counters, trash| {
             let expired = match store.get(hash, &key) {
                 Some(node) if is_live(node) => {
                     node.touch();
@@ -164,7 +164,7 @@ where
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
         let mut tune = false;
-        let stored = self.shard(hash).write(&self.readers, |store, counters, trash| {
+        let stored = self.write(self.shard(hash), |store, counters, trash| {
             let (key, flight) = store.take_pending(hash, id)?;
             // Waiters get the pointer too; without waiters (the common case) no clone is made.
             let stored = flight.as_ref().map(|_| Arc::clone(&value));
@@ -180,7 +180,7 @@ where
     }
 
     fn abandon(&self, hash: u64, id: u64) {
-        let taken = self.shard(hash).write(&self.readers, |store, _, _| store.take_pending(hash, id));
+        let taken = self.write(self.shard(hash), |store, _, _| store.take_pending(hash, id));
         if let Some((key, flight)) = taken {
             drop(key);
             drop(Release { flight, value: None });

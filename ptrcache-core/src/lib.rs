@@ -183,6 +183,7 @@ mod clock;
 mod expiration;
 mod flight;
 mod get_or_insert;
+mod loans;
 mod policy;
 mod property;
 mod readers;

@@ -31,7 +31,7 @@ use crate::stats::Counters;
 use crate::store::{Store, Trash};
 use crate::sync::{
     AtomicBool, AtomicU32, DataCell, Exclusive, Ordering, RwLock, RwLockReadGuard, Shared, load_after_raise,
-    raise, read, store_then_load, write,
+    raise, read, store_then_load, try_read, write,
 };
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
@@ -74,30 +74,53 @@ impl<K, V> Shard<K, V> {
         self.len.load(Ordering::Relaxed) as usize
     }
 
+    /// The shard's index in its cache.
+    pub(crate) fn index(&self) -> usize {
+        self.tag as usize - 1
+    }
+
     /// Shared access to the store, without writing a shared line when the thread has a slot.
     #[inline]
     pub(crate) fn read<'a>(&'a self, readers: &'a Readers) -> ReadGuard<'a, K, V> {
-        let slot = readers.slot();
-        if let Some(slot) = slot
-            && slot.reading.load(Ordering::Relaxed) == IDLE
-        {
-            if !store_then_load(&slot.reading, self.tag as usize, &self.writing) {
-                // SAFETY: the slot announces this read and `writing` was down after the
-                // announcement, so no writer writes until the guard clears the slot (module docs).
-                #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
-                let store = unsafe { self.store.shared() };
-                return ReadGuard { store, access: Access::Announced(slot) };
-            }
-            slot.reading.store(IDLE, Ordering::Release);
+        match self.announce(readers) {
+            Some(guard) => guard,
+            None => self.read_locked(),
         }
-        self.read_locked()
+    }
+
+    /// Shared access if it can be had without waiting: for a thread that holds another shard's
+    /// write lock (a shard borrowing capacity), which must never wait for a lock.
+    pub(crate) fn try_read<'a>(&'a self, readers: &'a Readers) -> Option<ReadGuard<'a, K, V>> {
+        self.announce(readers).or_else(|| try_read(&self.lock).map(|guard| self.locked(guard)))
+    }
+
+    /// Shared access announced in the thread's slot, if it has one and no writer is in.
+    #[inline]
+    fn announce<'a>(&'a self, readers: &'a Readers) -> Option<ReadGuard<'a, K, V>> {
+        let slot = readers.slot()?;
+        if slot.reading.load(Ordering::Relaxed) != IDLE {
+            return None;
+        }
+        if !store_then_load(&slot.reading, self.tag as usize, &self.writing) {
+            // SAFETY: the slot announces this read and `writing` was down after the
+            // announcement, so no writer writes until the guard clears the slot (module docs).
+            #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
+            let store = unsafe { self.store.shared() };
+            return Some(ReadGuard { store, access: Access::Announced(slot) });
+        }
+        slot.reading.store(IDLE, Ordering::Release);
+        None
     }
 
     /// Shared access under the read lock: for a thread without a slot, one already reading, one
     /// that met a writer, and long reads (which must not keep writers spinning).
     #[cold]
     pub(crate) fn read_locked(&self) -> ReadGuard<'_, K, V> {
-        let guard = read(&self.lock);
+        self.locked(read(&self.lock))
+    }
+
+    /// Shared access under `guard`, a read lock of this shard.
+    fn locked<'a>(&'a self, guard: RwLockReadGuard<'a, ()>) -> ReadGuard<'a, K, V> {
         // SAFETY: writers hold the write lock while they write, so none writes meanwhile.
         #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
         let store = unsafe { self.store.shared() };

@@ -14,7 +14,7 @@ use crate::clock::{self, Nanos};
 use crate::flight::Flight;
 use crate::policy::{Links, Policy, Queue};
 use crate::stats::Counters;
-use crate::sync::{Arc as SyncArc, AtomicU8, Ordering, ThreadId};
+use crate::sync::{Arc as SyncArc, AtomicU8, AtomicU32, Ordering, ThreadId};
 use hashbrown::HashTable;
 use std::{borrow::Borrow, sync::Arc};
 
@@ -101,14 +101,18 @@ impl<K, V> Node<K, V> {
 pub(crate) struct Slab<K, V> {
     nodes: Vec<Option<Node<K, V>>>,
     free: Vec<u32>,
-    /// The most entries the slab will ever hold: it never allocates beyond it.
-    capacity: usize,
+    /// The most entries the shard holds: its share of `max_entries`, plus what it borrowed from
+    /// other shards, minus what it lent them (see [`Store::lend`]). Below `u32::MAX`.
+    capacity: u32,
+    /// Capacity lent to other shards since the last write, taken off `capacity` by the next
+    /// insert. Atomic: a borrowing shard adds to it with shared access only.
+    lent: AtomicU32,
 }
 
 impl<K, V> Slab<K, V> {
     /// The most entries the shard holds.
     pub(crate) fn capacity(&self) -> usize {
-        self.capacity
+        self.capacity as usize
     }
 
     pub(crate) fn node(&self, index: u32) -> &Node<K, V> {
@@ -129,10 +133,13 @@ impl<K, V> Slab<K, V> {
             self.nodes[index as usize] = Some(node);
             return index;
         }
-        if self.nodes.len() == self.nodes.capacity() {
-            // Double, but never past the shard's capacity: a bounded cache never over-allocates.
-            let target = (self.nodes.len() * 2).max(4).min(self.capacity.max(1));
-            self.nodes.reserve_exact(target.saturating_sub(self.nodes.len()).max(1));
+        let len = self.nodes.len();
+        if len == self.nodes.capacity() {
+            // Double, but never past the shard's capacity: a bounded cache never over-allocates. A
+            // capacity raised by borrowing grows a unit at a time, so grow by at least a
+            // sixteenth: a slab copied on every borrowed unit made filling 100k entries ~3% slower.
+            let target = (len * 2).max(4).min(self.capacity().max(1));
+            self.nodes.reserve_exact(target.saturating_sub(len).max(len / 16).max(1));
         }
         self.nodes.push(Some(node));
         (self.nodes.len() - 1) as u32
@@ -227,7 +234,12 @@ impl<K, V> Store<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
         Store {
             table: HashTable::new(),
-            slab: Slab { nodes: Vec::new(), free: Vec::new(), capacity },
+            slab: Slab {
+                nodes: Vec::new(),
+                free: Vec::new(),
+                capacity: u32::try_from(capacity).expect("shard capacities are below `u32::MAX`"),
+                lent: AtomicU32::new(0),
+            },
             policy: Policy::new(capacity),
             pending: HashTable::new(),
             sweep_hand: 0,
@@ -243,7 +255,7 @@ impl<K, V> Store<K, V> {
 
     /// Sets the small queue's share of the shard, in thousandths (see tuning.rs).
     pub(crate) fn set_small_share(&mut self, share: u32) {
-        self.policy.set_small_share(share, self.slab.capacity);
+        self.policy.set_small_share(share, self.slab.capacity());
     }
 
     /// The entry for `key`, live or not.
@@ -261,6 +273,9 @@ impl<K, V> Store<K, V> {
     /// Stores `value` for `key` with `deadline`, replacing an old value, evicting one entry if
     /// the shard is full. Returns whether the value was kept (not with a capacity of 0 or a
     /// deadline already past); what it displaced goes into `trash`.
+    ///
+    /// A full shard first asks `borrow` for a unit of another shard's capacity (see
+    /// [`lend`](Self::lend)) and evicts only if it gets none.
     #[allow(clippy::too_many_arguments, reason = "the shard's context, passed apart to borrow disjointly")]
     pub(crate) fn insert(
         &mut self,
@@ -271,10 +286,12 @@ impl<K, V> Store<K, V> {
         now: Nanos,
         counters: &Counters,
         trash: &mut Trash<K, V>,
+        borrow: impl FnOnce() -> bool,
     ) -> bool
     where
         K: Eq,
     {
+        self.settle_loans();
         if self.slab.capacity == 0 || deadline <= now {
             // Not kept; an old value is superseded by this one, so it goes too.
             if let Some((old_key, old_value, _)) = self.remove(hash, &key) {
@@ -293,8 +310,12 @@ impl<K, V> Store<K, V> {
             return true;
         }
         self.sweep(now, SWEEP_STEPS, counters, trash);
-        if self.len() >= self.slab.capacity {
-            self.evict(now, counters, trash);
+        if self.len() >= self.slab.capacity() {
+            if self.slab.capacity < u32::MAX - 1 && borrow() {
+                self.slab.capacity += 1;
+            } else {
+                self.evict(now, counters, trash);
+            }
         }
         // After the sweep: had its pass ended, the new entry may land below the hand of the next.
         self.lower_earliest(deadline);
@@ -495,10 +516,48 @@ impl<K, V> Store<K, V> {
         }
     }
 
+    /// Takes the capacity lent since the last write off this shard's.
+    fn settle_loans(&mut self) {
+        let lent = self.slab.lent.load(Ordering::Relaxed);
+        if lent > 0 {
+            self.slab.capacity -= lent;
+            self.slab.lent.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether [`lend`](Self::lend) would lend now.
+    pub(crate) fn can_lend(&self, floor: usize) -> bool {
+        self.lendable(self.slab.lent.load(Ordering::Relaxed), floor)
+    }
+
+    /// Lends one unit of this shard's capacity to another, full shard: one it does not use,
+    /// and never so much that its capacity would fall below `floor` (so a shard always keeps
+    /// room for the newest entry, and its share of a full cache stays at least `floor`). Needs
+    /// only shared access: writers of this shard are excluded, and borrowers that share the
+    /// access take turns through the atomic `lent`, which the next insert here settles.
+    ///
+    /// This is what lets a cache hold `max_entries` entries whatever shards their keys fall in:
+    /// every shard has a fixed share otherwise, and filling the cache with exactly
+    /// `max_entries` keys would evict from the shards that got more than theirs.
+    pub(crate) fn lend(&self, floor: usize) -> bool {
+        self.slab
+            .lent
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |lent| {
+                self.lendable(lent, floor).then_some(lent + 1)
+            })
+            .is_ok()
+    }
+
+    /// Whether, with `lent` already lent, one more unit is unused and above `floor`.
+    fn lendable(&self, lent: u32, floor: usize) -> bool {
+        let available = (self.slab.capacity - lent) as usize;
+        self.len() < available && available > floor
+    }
+
     /// Empties the store (but not its pending keys), handing back the old slab.
     pub(crate) fn clear(&mut self) -> Vec<Option<Node<K, V>>> {
         self.table = HashTable::new();
-        self.policy = Policy::new(self.slab.capacity);
+        self.policy = Policy::new(self.slab.capacity());
         self.sweep_hand = 0;
         self.earliest = clock::NEVER;
         self.pass_earliest = clock::NEVER;
@@ -560,7 +619,16 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         for key in 0..count {
-            assert!(store.insert(hash_of(key), key, Arc::new(key), clock::NEVER, 1, &counters, &mut trash));
+            assert!(store.insert(
+                hash_of(key),
+                key,
+                Arc::new(key),
+                clock::NEVER,
+                1,
+                &counters,
+                &mut trash,
+                || false
+            ));
         }
         store
     }
@@ -600,7 +668,16 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         let mut insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, now: Nanos| {
-            assert!(store.insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash));
+            assert!(store.insert(
+                hash_of(key),
+                key,
+                Arc::new(key),
+                deadline,
+                now,
+                &counters,
+                &mut trash,
+                || false
+            ));
         };
         for key in 0..100 {
             insert(&mut store, key, 1_000, 10);
@@ -644,7 +721,8 @@ mod tests {
             } else {
                 let span = if next(2) == 0 { 50 } else { 5_000 };
                 let deadline = now + 1 + next(span);
-                store.insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash);
+                store
+                    .insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash, || false);
             }
             // Expired entries still held count too: they are what the sweep must find.
             let least = store.live(0).map(|node| node.deadline).min().unwrap_or(clock::NEVER);
@@ -671,7 +749,16 @@ mod tests {
         let mut store = filled(1_000);
         assert_eq!(store.policy.sketch_words(), 0, "allocated before the store was full");
         let (counters, mut trash) = (Counters::default(), Trash::default());
-        assert!(store.insert(hash_of(1_000), 1_000, Arc::new(1_000), clock::NEVER, 1, &counters, &mut trash));
+        assert!(store.insert(
+            hash_of(1_000),
+            1_000,
+            Arc::new(1_000),
+            clock::NEVER,
+            1,
+            &counters,
+            &mut trash,
+            || false
+        ));
         assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 1, "1,000 entries: 4,096 counters");
         let keys: Vec<u64> = store.live(0).map(|node| node.key).collect();
         for key in &keys[..800] {

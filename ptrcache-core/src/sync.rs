@@ -6,7 +6,7 @@
 //! `entries`, and the helpers below recover the guard if that code panicked.
 
 // loom's locks return std's `LockResult` too, so one `PoisonError` serves both.
-use std::sync::PoisonError;
+use std::sync::{PoisonError, TryLockError};
 
 #[cfg(not(ptrcache_loom))]
 pub(crate) use std::sync::{
@@ -55,6 +55,15 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// Read-locks `lock`, ignoring poison (see the module docs).
 pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
     lock.read().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Read-locks `lock` if no writer holds it, ignoring poison (see the module docs).
+pub(crate) fn try_read<T>(lock: &RwLock<T>) -> Option<RwLockReadGuard<'_, T>> {
+    match lock.try_read() {
+        Ok(guard) => Some(guard),
+        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+        Err(TryLockError::WouldBlock) => None,
+    }
 }
 
 /// Write-locks `lock`, ignoring poison (see the module docs).

@@ -247,3 +247,34 @@ fn a_reader_moving_between_shards_and_a_writer_never_race() {
         assert_eq!(second, Some(1));
     });
 }
+
+/// A full shard borrowing a unit of capacity from a shard that is filling its last place at
+/// the same time: the unit goes to one of them, the other evicts, and the cache never holds
+/// more than its bound. (128 entries: two shards of 64, each lending down to 32.)
+#[test]
+fn a_shard_borrowing_room_while_the_lender_fills_it_keeps_the_bound() {
+    let mut builder = loom::model::Builder::new();
+    builder.preemption_bound = Some(3);
+    // Filling the shards first takes many steps, though on one thread.
+    builder.max_branches = 100_000;
+    builder.check(|| {
+        let cache = Arc::new(
+            PtrCache::<u32, u32, _>::builder().max_entries(128).never_expire().hasher(ShardOf).build(),
+        );
+        // Shard 0 full (64 even keys), shard 1 one short (63 odd keys).
+        for key in (0..128).step_by(2).chain((1..127).step_by(2)) {
+            cache.set(key, key);
+        }
+        assert_eq!(cache.len(), 127);
+        let filler = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || {
+                cache.set(127, 127);
+            })
+        };
+        cache.set(128, 128);
+        filler.join().unwrap();
+        assert_eq!(cache.len(), 128);
+        assert!(cache.contains_key(&127) && cache.contains_key(&128));
+    });
+}
