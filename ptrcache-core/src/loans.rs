@@ -7,9 +7,10 @@
 //! So a full shard borrows a unit of capacity that another shard does not use (see
 //! `Store::lend`), and the sum of the shards' capacities stays `max_entries`.
 //!
-//! A shard publishes its bit at the end of each write, and only when it changes, so that a
-//! full cache in its steady state (every shard full, every bit down) writes no shared line
-//! here; a borrower that finds a lender unable to lend takes its bit down. A bit is a hint: the
+//! A shard publishes its bit at the end of each write that changed its length, and only when
+//! the bit changes, so that a full cache in its steady state (every shard full, every bit down)
+//! writes no shared line here (entries that expire or are removed do flip bits); a borrower
+//! that finds a lender unable to lend takes its bit down. A bit is a hint: the
 //! lender checks again under its own lock ([`Store::lend`](crate::store::Store::lend)).
 
 use crate::sync::{AtomicU64, Ordering};
@@ -57,17 +58,22 @@ impl Lenders {
         })
     }
 
-    /// The shards other than `borrower` that published they can lend, those in its word first.
+    /// The shards other than `borrower` that published they can lend, in order from the one
+    /// after it round to the one before it (so that borrowers do not all start at shard 0).
     pub(crate) fn near(&self, borrower: usize) -> impl Iterator<Item = usize> + '_ {
         let words = self.words.len();
-        let first = borrower / BITS;
-        (0..words).flat_map(move |step| {
+        let (first, offset) = (borrower / BITS, borrower % BITS);
+        // The bits after the borrower's in its word, then, past the other words, those before.
+        let after = !0 << offset << 1;
+        let before = !after & !(1 << offset);
+        (0..=words).flat_map(move |step| {
             let index = (first + step) % words;
-            let mut bits = self.words[index].load(Ordering::Relaxed);
-            if index == first {
-                bits &= !(1 << (borrower % BITS));
-            }
-            SetBits(bits).map(move |bit| index * BITS + bit)
+            let mask = match step {
+                0 => after,
+                last if last == words => before,
+                _ => !0,
+            };
+            SetBits(self.words[index].load(Ordering::Relaxed) & mask).map(move |bit| index * BITS + bit)
         })
     }
 }
@@ -98,7 +104,8 @@ mod tests {
         let found: Vec<usize> = lenders.near(65).collect();
         assert_eq!(found.len(), 129);
         assert!(!found.contains(&65));
-        assert_eq!(found[..3], [64, 66, 67], "its own word first");
+        assert_eq!(found[..3], [66, 67, 68], "from the one after the borrower");
+        assert_eq!(found[found.len() - 2..], [63, 64], "round to the one before it");
         assert!(found.iter().all(|&shard| shard < 130), "no bit past the last shard");
     }
 
@@ -111,6 +118,7 @@ mod tests {
         lenders.publish(5, true);
         assert_eq!(lenders.near(0).collect::<Vec<_>>(), [3, 5]);
         assert_eq!(lenders.near(3).collect::<Vec<_>>(), [5]);
+        assert_eq!(lenders.near(4).collect::<Vec<_>>(), [5, 3]);
         lenders.publish(3, false);
         assert_eq!(lenders.near(0).collect::<Vec<_>>(), [5]);
     }

@@ -88,10 +88,11 @@ impl<K, V> Shard<K, V> {
         }
     }
 
-    /// Shared access if it can be had without waiting: for a thread that holds another shard's
-    /// write lock (a shard borrowing capacity), which must never wait for a lock.
-    pub(crate) fn try_read<'a>(&'a self, readers: &'a Readers) -> Option<ReadGuard<'a, K, V>> {
-        self.announce(readers).or_else(|| try_read(&self.lock).map(|guard| self.locked(guard)))
+    /// Shared access under the read lock if no writer holds it: for a thread that holds another
+    /// shard's write lock (a shard borrowing capacity), which must never wait. Not announced in
+    /// a slot, so that a thread that only writes claims none.
+    pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, K, V>> {
+        try_read(&self.lock).map(|guard| self.locked(guard))
     }
 
     /// Shared access announced in the thread's slot, if it has one and no writer is in.

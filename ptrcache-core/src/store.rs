@@ -104,8 +104,8 @@ pub(crate) struct Slab<K, V> {
     /// The most entries the shard holds: its share of `max_entries`, plus what it borrowed from
     /// other shards, minus what it lent them (see [`Store::lend`]). Below `u32::MAX`.
     capacity: u32,
-    /// Capacity lent to other shards since the last write, taken off `capacity` by the next
-    /// insert. Atomic: a borrowing shard adds to it with shared access only.
+    /// Capacity lent to other shards since the last write, taken off `capacity` at the start of
+    /// the next. Atomic: a borrowing shard adds to it with shared access only.
     lent: AtomicU32,
 }
 
@@ -135,9 +135,9 @@ impl<K, V> Slab<K, V> {
         }
         let len = self.nodes.len();
         if len == self.nodes.capacity() {
-            // Double, but never past the shard's capacity: a bounded cache never over-allocates. A
-            // capacity raised by borrowing grows a unit at a time, so grow by at least a
-            // sixteenth: a slab copied on every borrowed unit made filling 100k entries ~3% slower.
+            // Double, but never more than a sixteenth past the shard's capacity. At least a
+            // sixteenth, as a capacity raised by borrowing grows a unit at a time: a slab copied
+            // on every borrowed unit made filling 100k entries ~3% slower.
             let target = (len * 2).max(4).min(self.capacity().max(1));
             self.nodes.reserve_exact(target.saturating_sub(len).max(len / 16).max(1));
         }
@@ -291,7 +291,6 @@ impl<K, V> Store<K, V> {
     where
         K: Eq,
     {
-        self.settle_loans();
         if self.slab.capacity == 0 || deadline <= now {
             // Not kept; an old value is superseded by this one, so it goes too.
             if let Some((old_key, old_value, _)) = self.remove(hash, &key) {
@@ -516,13 +515,19 @@ impl<K, V> Store<K, V> {
         }
     }
 
-    /// Takes the capacity lent since the last write off this shard's.
-    fn settle_loans(&mut self) {
+    /// Takes the capacity lent since the last write off this shard's (done first in every
+    /// write, see `PtrCache::write`).
+    pub(crate) fn settle_loans(&mut self) {
         let lent = self.slab.lent.load(Ordering::Relaxed);
         if lent > 0 {
             self.slab.capacity -= lent;
             self.slab.lent.store(0, Ordering::Relaxed);
         }
+    }
+
+    /// The most entries the shard holds now (what it lent since its last write deducted).
+    pub(crate) fn capacity(&self) -> usize {
+        (self.slab.capacity - self.slab.lent.load(Ordering::Relaxed)) as usize
     }
 
     /// Whether [`lend`](Self::lend) would lend now.
@@ -536,9 +541,9 @@ impl<K, V> Store<K, V> {
     /// only shared access: writers of this shard are excluded, and borrowers that share the
     /// access take turns through the atomic `lent`, which the next insert here settles.
     ///
-    /// This is what lets a cache hold `max_entries` entries whatever shards their keys fall in:
-    /// every shard has a fixed share otherwise, and filling the cache with exactly
-    /// `max_entries` keys would evict from the shards that got more than theirs.
+    /// This is what lets a cache filled with `max_entries` keys hold them all: with fixed
+    /// shares it would evict from the shards that got more keys than their share (unless the
+    /// keys fall so unevenly that some shard gets fewer than `floor`).
     pub(crate) fn lend(&self, floor: usize) -> bool {
         self.slab
             .lent
