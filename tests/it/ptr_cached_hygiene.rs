@@ -95,6 +95,7 @@ mod shadowed {
         text.parse()
     }
 
+    #[cfg(feature = "async")]
     #[::ptrcache::ptr_cached]
     pub(super) async fn shared(id: u32) -> ::std::sync::Arc<u32> {
         ::std::sync::Arc::new(id)
@@ -108,9 +109,12 @@ fn shadowed_core_std_and_prelude_names_do_not_matter() {
     assert_eq!(shadowed::RUNS.load(Ordering::SeqCst), 1);
     assert_eq!(shadowed::checked("5"), Ok(5));
     assert!(shadowed::checked("x").is_err());
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    let (a, b) = runtime.block_on(async { (shadowed::shared(1).await, shadowed::shared(1).await) });
-    assert!(std::sync::Arc::ptr_eq(&a, &b));
+    #[cfg(feature = "async")]
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        let (a, b) = runtime.block_on(async { (shadowed::shared(1).await, shadowed::shared(1).await) });
+        assert!(std::sync::Arc::ptr_eq(&a, &b));
+    }
     assert_eq!(shadowed::joined_cache().max_entries(), 10);
 }
 
@@ -132,6 +136,7 @@ pub(crate) mod strict {
     /// # Errors
     ///
     /// When `text` is not a number.
+    #[cfg(feature = "async")]
     #[ptr_cached]
     pub(crate) async fn number(text: &str) -> Result<u64, std::num::ParseIntError> {
         tokio::task::yield_now().await;
@@ -146,8 +151,11 @@ pub(crate) mod strict {
 fn strict_lints_pass_on_public_expansions() {
     assert!(std::sync::Arc::ptr_eq(&strict::describe("a", "", 1), &strict::describe("a", "", 1)));
     assert_eq!(strict::describe_cache().len(), 1);
-    let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
-    assert_eq!(runtime.block_on(strict::number("")), Ok(0));
-    assert_eq!(runtime.block_on(strict::number("1")), Ok(2));
-    assert_eq!(strict::number_cache().len(), 2);
+    #[cfg(feature = "async")]
+    {
+        let runtime = tokio::runtime::Builder::new_current_thread().build().unwrap();
+        assert_eq!(runtime.block_on(strict::number("")), Ok(0));
+        assert_eq!(runtime.block_on(strict::number("1")), Ok(2));
+        assert_eq!(strict::number_cache().len(), 2);
+    }
 }
