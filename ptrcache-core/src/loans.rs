@@ -52,6 +52,9 @@ impl Lenders {
     /// up to 64 shards), asked on every insert into a full shard.
     #[inline]
     pub(crate) fn any_but(&self, borrower: usize) -> bool {
+        if let [word] = &*self.words {
+            return word.load(Ordering::Relaxed) & !(1 << borrower) != 0;
+        }
         self.words.iter().enumerate().any(|(index, word)| {
             let own = if index == borrower / BITS { 1 << (borrower % BITS) } else { 0 };
             word.load(Ordering::Relaxed) & !own != 0
