@@ -1,4 +1,10 @@
-#![doc = include_str!("../README.md")]
+// The README's examples use the async API, so they are the crate docs (and doctests) with it.
+#![cfg_attr(feature = "async", doc = include_str!("../README.md"))]
+#![cfg_attr(
+    not(feature = "async"),
+    doc = "A fast, bounded, expiring in-process cache that keeps values by pointer (`Arc<V>`). \
+           Built without the `async` feature: see the README for the whole guide."
+)]
 #![doc(test(attr(deny(warnings))))]
 #![forbid(unsafe_code)]
 #![warn(clippy::pedantic)]

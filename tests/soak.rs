@@ -157,7 +157,10 @@ fn soak(ops: u64, threads: u64, rounds: u64) -> Figures {
         lens.push(cache.len());
     }
     if std::env::var_os("SOAK_SAMPLES").is_some() {
-        eprintln!("{:?}", samples.iter().zip(&lens).map(|(s, l)| (s - before, l)).collect::<Vec<_>>());
+        eprintln!(
+            "{:?}",
+            samples.iter().zip(&lens).map(|(s, l)| (s.saturating_sub(before), l)).collect::<Vec<_>>()
+        );
     }
     let duration = start.elapsed();
     let warm_up = (rounds as usize / 5).max(1);
@@ -167,7 +170,7 @@ fn soak(ops: u64, threads: u64, rounds: u64) -> Figures {
     // By index, not into a new `Vec`: that would still be allocated when `clear()` is measured.
     let mean_per_entry = |rounds: std::ops::Range<usize>| {
         let count = rounds.len();
-        rounds.map(|round| (samples[round] - empty) / lens[round].max(1)).sum::<usize>() / count
+        rounds.map(|round| samples[round].saturating_sub(empty) / lens[round].max(1)).sum::<usize>() / count
     };
     let end = *samples.last().unwrap();
     let entries_at_end = cache.len();

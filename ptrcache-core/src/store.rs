@@ -539,7 +539,7 @@ impl<K, V> Store<K, V> {
     /// and never so much that its capacity would fall below `floor` (so a shard always keeps
     /// room for the newest entry, and its share of a full cache stays at least `floor`). Needs
     /// only shared access: writers of this shard are excluded, and borrowers that share the
-    /// access take turns through the atomic `lent`, which the next insert here settles.
+    /// access take turns through the atomic `lent`, which the next write here settles.
     ///
     /// This is what lets a cache filled with `max_entries` keys hold them all: with fixed
     /// shares it would evict from the shards that got more keys than their share (unless the

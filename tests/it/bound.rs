@@ -26,16 +26,24 @@ fn keys(seed: u64) -> impl Iterator<Item = u64> {
 fn the_bound_holds_after_every_call_for_small_and_large_bounds() {
     for max_entries in [0, 1, 2, 3, 7, 64, 1_000] {
         let drops = Arc::new(AtomicUsize::new(0));
+        let created = AtomicUsize::new(0);
+        let value = |key| {
+            created.fetch_add(1, Ordering::SeqCst);
+            DropCounted::new(key, &drops)
+        };
         let cache = cache(max_entries);
         for (i, key) in keys(max_entries as u64).take(5_000).enumerate() {
             let key = key % (max_entries as u64 * 3 + 5);
             match i % 4 {
-                0 => drop(cache.set(key, DropCounted::new(key, &drops))),
-                1 => drop(cache.get_or_insert_with(key, || DropCounted::new(key, &drops))),
+                0 => drop(cache.set(key, value(key))),
+                1 => drop(cache.get_or_insert_with(key, || value(key))),
                 2 => drop(cache.get(&key)),
                 _ => drop(cache.remove(&key)),
             }
-            assert!(cache.len() <= max_entries, "len {} > max_entries {max_entries}", cache.len());
+            // What the cache holds, counted by drops: `len()` itself is capped at the bound.
+            let held = created.load(Ordering::SeqCst) - drops.load(Ordering::SeqCst);
+            assert!(held <= max_entries, "{held} values held > max_entries {max_entries}");
+            assert_eq!(cache.len(), held);
         }
     }
 }
