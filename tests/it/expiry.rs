@@ -63,12 +63,14 @@ fn a_get_removes_the_expired_entry_it_meets() {
 #[test]
 fn purge_expired_drops_all_expired_values_and_counts_them() {
     let drops = Arc::new(AtomicUsize::new(0));
-    let cache = short_lived(Duration::from_millis(10));
+    // Long enough that nothing expires (and is swept by the next insert) while the cache fills,
+    // even on a loaded machine.
+    let cache = short_lived(Duration::from_millis(150));
     for key in 0..300 {
         cache.set(key, DropCounted::new(key, &drops));
     }
     cache.set_exp(1_000, DropCounted::new(1_000, &drops), Expiration::Never);
-    sleep(Duration::from_millis(30));
+    sleep(Duration::from_millis(200));
     assert_eq!(cache.len(), 301, "len counts what is stored");
     assert_eq!(cache.purge_expired(), 300);
     assert_eq!(drops.load(Ordering::SeqCst), 300);
@@ -97,17 +99,29 @@ fn expired_values_are_released_by_normal_traffic_far_below_the_bound() {
 fn lookups_alone_release_expired_values_they_do_not_meet() {
     // No insertion after the deadline: each lookup that meets an expired entry also sweeps a few
     // slots of its shard, so lookups of the newer half of the keys release the older half too.
-    let drops = Arc::new(AtomicUsize::new(0));
-    let cache = PtrCache::builder().expiration(Duration::from_millis(10)).max_entries(1_000).build();
-    for key in 0..1_000 {
-        cache.set(key, DropCounted::new(key, &drops));
+    // The premise is that nothing expires while the cache fills: a fill slower than that (a
+    // loaded machine) sweeps and evicts early keys, and leaves the lookups too few entries to
+    // meet, so such a round is run again.
+    const EXPIRATION: Duration = Duration::from_millis(100);
+    for _ in 0..10 {
+        let drops = Arc::new(AtomicUsize::new(0));
+        let cache = PtrCache::builder().expiration(EXPIRATION).max_entries(1_000).build();
+        let start = std::time::Instant::now();
+        for key in 0..1_000 {
+            cache.set(key, DropCounted::new(key, &drops));
+        }
+        if start.elapsed() >= EXPIRATION / 2 {
+            continue;
+        }
+        sleep(EXPIRATION + Duration::from_millis(20));
+        for key in (500..1_000).rev() {
+            assert!(cache.get(&key).is_none());
+        }
+        assert_eq!(drops.load(Ordering::SeqCst), 1_000, "expired values that no lookup met were kept");
+        assert_eq!(cache.len(), 0);
+        return;
     }
-    sleep(Duration::from_millis(30));
-    for key in (500..1_000).rev() {
-        assert!(cache.get(&key).is_none());
-    }
-    assert_eq!(drops.load(Ordering::SeqCst), 1_000, "expired values that no lookup met were kept");
-    assert_eq!(cache.len(), 0);
+    panic!("ten fills of 1,000 entries each took longer than {:?}", EXPIRATION / 2);
 }
 
 #[test]

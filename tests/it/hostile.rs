@@ -280,6 +280,8 @@ fn keys_that_all_collide_stay_correct() {
     });
 }
 
+const DROPPERS_EXPIRE: Duration = Duration::from_millis(200);
+
 /// A value whose `Drop` panics (unless the thread is already panicking).
 #[derive(Debug)]
 struct PanicOnDrop(&'static str);
@@ -292,9 +294,11 @@ impl Drop for PanicOnDrop {
     }
 }
 
-/// A cache of many shards whose values' `Drop` panics or not, as `hostile` says.
+/// A cache of many shards whose values' `Drop` panics or not, as `hostile` says. Its values
+/// expire after [`DROPPERS_EXPIRE`]: long enough that none expires while it fills (an insert
+/// that met an expired hostile value would panic here), even on a loaded machine.
 fn cache_of_droppers(hostile: impl Fn(u64) -> bool) -> PtrCache<u64, Result<PanicOnDrop, u64>> {
-    let cache = PtrCache::builder().max_entries(1_000).expiration(Duration::from_millis(20)).build();
+    let cache = PtrCache::builder().max_entries(1_000).expiration(DROPPERS_EXPIRE).build();
     for key in 0..300 {
         cache.set(key, if hostile(key) { Ok(PanicOnDrop("a value")) } else { Err(key) });
     }
@@ -314,7 +318,7 @@ fn clear_empties_every_shard_even_if_a_value_drop_panics() {
 #[test]
 fn values_whose_drop_panics_never_corrupt_the_cache() {
     let cache = cache_of_droppers(|key| key % 50 == 3);
-    std::thread::sleep(Duration::from_millis(40));
+    std::thread::sleep(DROPPERS_EXPIRE + Duration::from_millis(50));
     // Each call that releases one panics after the cache is consistent again; later calls work.
     let mut panics = 0;
     while catch_unwind(AssertUnwindSafe(|| cache.purge_expired())).is_err() {
