@@ -4,12 +4,13 @@
 //! Each shard holds a share of `max_entries`. Filled with about `max_entries` keys, some shards
 //! get more keys than their share and others fewer, so a cache of fixed shares evicts while it
 //! still has room (a default cache on 2 cores, 64 shards, held about 4,775 of 5,000 such keys).
-//! So a full shard borrows a unit of capacity that another shard does not use (see
-//! `Store::lend`), and the sum of the shards' capacities stays `max_entries`.
+//! So a full shard borrows a unit of capacity that another shard does not use and has not
+//! needed, as it has not evicted (see `Store::lend`), and the sum of the shards' capacities
+//! stays `max_entries`.
 //!
 //! A shard publishes its bit at the end of each write that changed its length, and only when
 //! the bit changes, so that a full cache in its steady state (every shard full, every bit down)
-//! writes no shared line here (entries that expire or are removed do flip bits); a borrower
+//! writes no shared line here (entries that leave a shard which has not evicted do flip bits); a borrower
 //! that finds a lender unable to lend takes its bit down. A bit is a hint: the
 //! lender checks again under its own lock ([`Store::lend`](crate::store::Store::lend)).
 

@@ -152,6 +152,12 @@ impl Policy {
         }
     }
 
+    /// Whether the shard has evicted since it last compacted or was cleared (its frequency
+    /// sketch is allocated at its first eviction and freed then).
+    pub(crate) fn has_evicted(&self) -> bool {
+        self.sketch.is_allocated()
+    }
+
     /// Frees the frequency sketch (a shard that compacts is far from full: it is allocated
     /// again when the shard next evicts).
     pub(crate) fn free_sketch(&mut self) {

@@ -86,6 +86,11 @@ impl Sketch {
         }
     }
 
+    /// Whether the counters are allocated.
+    pub(crate) fn is_allocated(&self) -> bool {
+        !self.words.is_empty()
+    }
+
     /// Frees the counters, forgetting every count.
     pub(crate) fn free(&mut self) {
         *self = Sketch::default();

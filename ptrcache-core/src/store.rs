@@ -535,11 +535,12 @@ impl<K, V> Store<K, V> {
         self.lendable(self.slab.lent.load(Ordering::Relaxed), floor)
     }
 
-    /// Lends one unit of this shard's capacity to another, full shard: one it does not use,
-    /// and never so much that its capacity would fall below `floor` (so a shard always keeps
-    /// room for the newest entry, and its share of a full cache stays at least `floor`). Needs
-    /// only shared access: writers of this shard are excluded, and borrowers that share the
-    /// access take turns through the atomic `lent`, which the next write here settles.
+    /// Lends one unit of this shard's capacity to another, full shard: one it does not use and
+    /// has not needed (see `lendable`), and never so much that its capacity would fall below
+    /// `floor` (so a shard always keeps room for the newest entry, and its share of a full
+    /// cache stays at least `floor`). Needs only shared access: writers of this shard are
+    /// excluded, and borrowers that share the access take turns through the atomic `lent`,
+    /// which the next write here settles.
     ///
     /// This is what lets a cache filled with `max_entries` keys hold them all: with fixed
     /// shares it would evict from the shards that got more keys than their share (unless the
@@ -553,10 +554,15 @@ impl<K, V> Store<K, V> {
             .is_ok()
     }
 
-    /// Whether, with `lent` already lent, one more unit is unused and above `floor`.
+    /// Whether, with `lent` already lent, one more unit is unused and above `floor`, in a
+    /// shard that has not evicted since it last compacted or was cleared. A shard that evicts
+    /// needs its share; lending the room its expired or removed entries leave would move
+    /// capacity between shards on every expiry, and let a borrower's newcomers into the main
+    /// queue without a contest (`ptrcache-bench expiry` kept 8-28 expired values after
+    /// traffic that lent so, none without).
     fn lendable(&self, lent: u32, floor: usize) -> bool {
         let available = (self.slab.capacity - lent) as usize;
-        self.len() < available && available > floor
+        self.len() < available && available > floor && !self.policy.has_evicted()
     }
 
     /// Empties the store (but not its pending keys), handing back the old slab.
