@@ -10,8 +10,8 @@
 //!
 //! A shard publishes its bit at the end of each write that changed its length, and only when
 //! the bit changes, so that a full cache in its steady state (every shard full, every bit down)
-//! writes no shared line here (entries that leave a shard which has not evicted do flip bits); a borrower
-//! that finds a lender unable to lend takes its bit down. A bit is a hint: the
+//! writes no shared line here (entries that leave a shard which has not evicted do flip bits).
+//! A borrower that finds a lender unable to lend takes its bit down. A bit is a hint: the
 //! lender checks again under its own lock ([`Store::lend`](crate::store::Store::lend)).
 
 use crate::sync::{AtomicU64, Ordering};

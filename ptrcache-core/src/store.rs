@@ -558,8 +558,7 @@ impl<K, V> Store<K, V> {
     /// shard that has not evicted since it last compacted or was cleared. A shard that evicts
     /// needs its share; lending the room its expired or removed entries leave would move
     /// capacity between shards on every expiry, and let a borrower's newcomers into the main
-    /// queue without a contest (`ptrcache-bench expiry` kept 8-28 expired values after
-    /// traffic that lent so, none without).
+    /// queue without a contest, where they outlive the entries around them.
     fn lendable(&self, lent: u32, floor: usize) -> bool {
         let available = (self.slab.capacity - lent) as usize;
         self.len() < available && available > floor && !self.policy.has_evicted()
