@@ -428,8 +428,8 @@ where
     {
         let hash = self.hash(key);
         let now = clock::now();
-        let (key, value, deadline) = self.write(self.shard(hash), |store, counters, _| {
-            let removed = store.remove(hash, key)?;
+        let (key, value, deadline) = self.write(self.shard(hash), |store, counters, trash| {
+            let removed = store.remove(hash, key, now, counters, trash)?;
             if removed.2 <= now {
                 Counters::add(&counters.expirations, 1);
             }
