@@ -12,10 +12,10 @@
 //! what a ghost queue could not do without knowing how often a key came back
 //! (`ptrcache-bench ratio`, results/latest.md at bdb676a against 08c7e51: loops 44.1/75.2% ->
 //! 47.6/86.0%, synthetic mean 58.5% -> 61.1%, real-trace mean 48.8% either way). Its cost: on
-//! large Zipf caches it keeps up to a point less (the get-or-insert rows): with four counters
-//! per entry, the keys near the cut of 1M keys share their counters with about ten others each
-//! (eight counters per entry recover Zipf 0.8; counting every hit in the sketch, in a replay,
-//! lost 0.25 points there).
+//! large Zipf caches it keeps up to a point less (the get-or-insert rows, 100k entries over 1M
+//! keys: 49.15% against 50.2% at Zipf 0.8). Not for want of counters: eight per entry instead of
+//! four gave 49.26% (one `ptrcache-bench getorinsert` run at 5ab5d73), and counting every hit
+//! in the sketch, in a replay, lost 0.25 points.
 //!
 //! The small queue's share is tuned by hill climbing on the cache's hit ratio (tuning.rs):
 //! recency-heavy traces want it large, frequency-heavy ones small (`ptrcache-bench ratio` at
