@@ -284,6 +284,10 @@ fn run<S: BuildHasher>(
             Op::Get(key) | Op::GetOrInsert(key) | Op::TryOk(key) | Op::TryErr(key) | Op::InitPanics(key)
                 | Op::Aget(key) if model.expired_entry(*key)
         );
+        // Whether this step may remove its key's stored entry (`remove`, or a set whose value is
+        // not kept): a removal that leaves the shard sparse releases every expired value there
+        // before the shard compacts.
+        let removes = matches!(op, Op::Remove(key) | Op::Set(key) | Op::SetExp(key, _) if model.stored.contains_key(key));
         // The value this step creates, and whether the cache must keep it.
         let mut created: Option<(u16, u64, Option<u64>)> = None;
         let new_val = |model: &mut Model, key: u16| {
@@ -444,6 +448,8 @@ fn run<S: BuildHasher>(
         let new_drops: Vec<u64> = drops.lock().unwrap()[drops_before..].to_vec();
         let mut live_evicted = 0;
         let mut created_dropped = false;
+        let kept = created
+            .is_some_and(|(_, _, deadline)| max > 0 && deadline.is_none_or(|deadline| deadline > model.now));
         for id in new_drops {
             prop_assert!(dropped.insert(id), "step {step}: value {id} dropped twice");
             if created.is_some_and(|(_, created_id, _)| created_id == id) {
@@ -465,9 +471,10 @@ fn run<S: BuildHasher>(
                 Op::Clear => {}
                 Op::PurgeExpired => prop_assert!(!live, "step {step}: purge_expired dropped a live value"),
                 _ if own_key => prop_assert!(!live, "step {step}: a lookup of {key} dropped its live value"),
-                _ if sweeps && !live => model.expirations += 1,
+                _ if (sweeps || (removes && !kept)) && !live => model.expirations += 1,
                 _ => {
-                    // Only a new key entering a shard may push others out.
+                    // Only a new key entering a shard may push others out (expired values go
+                    // with the sweeps and removals above).
                     let inserts_new = !replaces
                         && created.is_some_and(|(_, _, deadline)| {
                             max > 0 && deadline.is_none_or(|deadline| deadline > model.now)
@@ -577,4 +584,27 @@ proptest! {
     ) {
         check(&config, &ops)?;
     }
+}
+
+/// Cases the random search does not reach: in one shard (70 entries), 24 expired entries, then
+/// removals until one leaves the slab sparse, which releases the other expired values.
+fn removals_past_expiry(last: Op) -> Vec<Op> {
+    let mut ops: Vec<Op> = (0..24).map(Op::Set).collect();
+    ops.push(Op::Advance(2));
+    ops.extend((0..17).map(Op::Remove));
+    ops.push(last);
+    ops.extend([Op::Len, Op::Stats, Op::Entries]);
+    ops
+}
+
+#[test]
+fn a_removal_that_leaves_a_shard_sparse_releases_its_expired_values() {
+    let config = Config { max_entries: 70, expiration: Exp::Minutes(1), collide: false };
+    check(&config, &removals_past_expiry(Op::Remove(17))).unwrap();
+}
+
+#[test]
+fn a_set_not_kept_that_leaves_a_shard_sparse_releases_its_expired_values() {
+    let config = Config { max_entries: 70, expiration: Exp::Minutes(1), collide: false };
+    check(&config, &removals_past_expiry(Op::SetExp(17, Exp::Zero))).unwrap();
 }

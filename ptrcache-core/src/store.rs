@@ -341,8 +341,8 @@ impl<K, V> Store<K, V> {
     }
 
     /// Removes the entry for `key`, live or not, returning it with its deadline. If that leaves
-    /// the slab sparse, compacts it and removes the entries expired by `now` (see
-    /// [`shrink_if_sparse`](Self::shrink_if_sparse)).
+    /// the slab sparse, also removes every entry expired by `now` into `trash`, counting them,
+    /// and compacts (see [`shrink_if_sparse`](Self::shrink_if_sparse)).
     pub(crate) fn remove<Q>(
         &mut self,
         hash: u64,
@@ -366,7 +366,8 @@ impl<K, V> Store<K, V> {
     }
 
     /// Removes the entry for `key`, which a lookup found expired under this same lock, and
-    /// sweeps [`LOOKUP_SWEEP_STEPS`] slots while the lock is held.
+    /// sweeps [`LOOKUP_SWEEP_STEPS`] slots while the lock is held (the whole slab, if a removal
+    /// leaves it sparse: see [`shrink_if_sparse`](Self::shrink_if_sparse)).
     pub(crate) fn remove_expired<Q>(
         &mut self,
         hash: u64,
@@ -483,16 +484,18 @@ impl<K, V> Store<K, V> {
     /// (expiry, removals) does not keep its peak footprint. Amortized O(1): a shrink moves at
     /// most the live entries, and the next needs three quarters of them to go first.
     ///
-    /// The compaction moves entries below the sweep's hand, so its pass starts over; and the
-    /// shard may see no further sweep (with lookups alone, only those that meet an expired entry
-    /// sweep, and the entries left may be keys no lookup asks for). So a whole pass follows at
-    /// once, removing the entries expired by `now`: it reads the slab the compaction just wrote,
-    /// at no more cost. (`ptrcache-bench expiry`: 37 expired values were left after the traffic,
-    /// every one in a shard that compacted during it with the hand back at 0; none with this.)
+    /// A compaction moves entries below the sweep's hand, so the sweep's pass starts over; and
+    /// the shard may see no further sweep (with lookups alone, only those that meet an expired
+    /// entry sweep, and the entries left may be keys no lookup asks for). So the compaction
+    /// comes with a whole pass that removes the entries expired by `now` first ([`purge`]),
+    /// reading the slots the compaction reads anyway. (`ptrcache-bench expiry`: 37 expired
+    /// values were left after the traffic, every one in a shard compacted during it with the
+    /// hand back at 0; none with the pass.)
+    ///
+    /// [`purge`]: Self::purge
     fn shrink_if_sparse(&mut self, now: Nanos, counters: &Counters, trash: &mut Trash<K, V>) {
         if self.is_sparse() {
-            self.compact();
-            let purged = self.purge(now, trash);
+            let purged = self.purge(now, trash); // compacts once it is done
             Counters::add(&counters.expirations, purged as u64);
         }
     }
