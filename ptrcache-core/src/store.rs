@@ -754,7 +754,23 @@ mod tests {
             seed ^= seed << 17;
             seed % bound
         };
+        let mut compactions = 0;
         for now in 1..40_000 {
+            if now % 5_000 == 0 {
+                // Most keys go at once: the store turns sparse, and the removal that makes it so
+                // removes every expired entry before compacting.
+                let slots = store.slab.nodes.len();
+                for key in (0..300).filter(|key| key % 8 != 0) {
+                    store.remove(hash_of(key), &key, now, &counters, &mut trash);
+                }
+                if store.slab.nodes.len() < slots {
+                    compactions += 1;
+                    assert!(
+                        store.live(0).all(|node| node.deadline > now),
+                        "step {now}: expired entries kept"
+                    );
+                }
+            }
             // Below the bound for a while (slots freed by the sweep are reused), then above it.
             let key = next(if now < 20_000 { 150 } else { 300 });
             if next(10) == 0 {
@@ -773,6 +789,7 @@ mod tests {
                 store.earliest
             );
         }
+        assert!(compactions >= 6, "{compactions} of 7 bursts of removals compacted the store");
     }
 
     #[test]
