@@ -587,7 +587,8 @@ proptest! {
 }
 
 /// Cases the random search does not reach: in one shard (70 entries), 24 expired entries, then
-/// removals until one leaves the slab sparse, which releases the other expired values.
+/// removals until one leaves the slab sparse, which releases the other expired values. The
+/// model check accepts those releases; `released_past_expiry` checks that they happen.
 fn removals_past_expiry(last: Op) -> Vec<Op> {
     let mut ops: Vec<Op> = (0..24).map(Op::Set).collect();
     ops.push(Op::Advance(2));
@@ -597,14 +598,41 @@ fn removals_past_expiry(last: Op) -> Vec<Op> {
     ops
 }
 
+/// Values dropped, and the cache's length and expirations, after the same steps through the
+/// API, with `last` as the step that leaves the shard sparse.
+fn released_past_expiry(
+    last: impl FnOnce(&PtrCache<u16, Val>, &Arc<Mutex<Vec<u64>>>),
+) -> (usize, usize, u64) {
+    let _clock = serialize();
+    let drops = Arc::new(Mutex::new(Vec::new()));
+    let cache = PtrCache::builder().max_entries(70).expiration(MINUTE).build();
+    for key in 0..24 {
+        cache.set(key, Val { key, id: u64::from(key), drops: Arc::clone(&drops) });
+    }
+    advance_mock_clock(MINUTE * 2);
+    for key in 0..17 {
+        assert!(cache.remove(&key).is_none(), "an expired value was returned");
+    }
+    last(&cache, &drops);
+    let dropped = drops.lock().unwrap().len();
+    (dropped, cache.len(), cache.stats().expirations)
+}
+
 #[test]
 fn a_removal_that_leaves_a_shard_sparse_releases_its_expired_values() {
     let config = Config { max_entries: 70, expiration: Exp::Minutes(1), collide: false };
     check(&config, &removals_past_expiry(Op::Remove(17))).unwrap();
+    let (dropped, len, expirations) = released_past_expiry(|cache, _| assert!(cache.remove(&17).is_none()));
+    assert_eq!((dropped, len, expirations), (24, 0, 24), "(values dropped, len, expirations)");
 }
 
 #[test]
 fn a_set_not_kept_that_leaves_a_shard_sparse_releases_its_expired_values() {
     let config = Config { max_entries: 70, expiration: Exp::Minutes(1), collide: false };
     check(&config, &removals_past_expiry(Op::SetExp(17, Exp::Zero))).unwrap();
+    let (dropped, len, _) = released_past_expiry(|cache, drops| {
+        cache.set_exp(17, Val { key: 17, id: 100, drops: Arc::clone(drops) }, Duration::ZERO);
+    });
+    // The 24 stored values and the one not kept.
+    assert_eq!((dropped, len), (25, 0), "(values dropped, len)");
 }

@@ -10,7 +10,7 @@ use std::time::Instant;
 const USAGE: &str = "usage: ptrcache-bench [WORKLOAD...] [--quick] [--rounds N]
 workloads: hit getorinsert ratio memory expiry stampede memo all (default: all)
   --quick     smoke run: a tenth of the operations, 2 rounds, 2 of the 6 traces
-  --rounds N  rounds of each timed measurement (default: 5, get-or-insert 3)
+  --rounds N  rounds of each timed measurement (default: 5; hit and memo 9, getorinsert 3)
   --all-contenders  also replay moka (future) in `ratio` (same policy as moka; +2-3 minutes)";
 
 const WORKLOADS: [&str; 7] = ["hit", "getorinsert", "ratio", "memory", "expiry", "stampede", "memo"];

@@ -413,7 +413,8 @@ where
         self.tuner.share()
     }
 
-    /// Removes `key`'s entry and returns its value if it was live.
+    /// Removes `key`'s entry and returns its value if it was live. If that leaves its shard three
+    /// quarters empty, the shard also releases every expired value it holds, then compacts.
     ///
     /// ```
     /// let cache = ptrcache::PtrCache::<u32, u32>::new();

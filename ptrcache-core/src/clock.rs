@@ -33,8 +33,8 @@ pub(crate) fn now() -> Nanos {
 }
 
 /// The coarse time: never ahead of [`now`], behind it by at most a tick (see the module docs).
-/// What deadlines are computed from, and what sweeps compare with (they may only remove
-/// entries that have certainly expired).
+/// What deadlines are computed from, and what most sweeps compare with (they may only remove
+/// entries that have certainly expired, as the precise time also guarantees).
 #[inline]
 pub(crate) fn coarse_now() -> Nanos {
     mock::shift(imp::coarse().unwrap_or_else(imp::precise))

@@ -35,8 +35,10 @@
 //! kernel tick rate of 100 Hz or more; other platforms read the precise clock every time.)
 //! Expired values are released by [`PtrCache::purge_expired`], by lookups that meet them, and
 //! by normal traffic: each insertion also checks two slots of its shard (once an entry of the
-//! shard can have expired), a lookup that meets an expired entry checks sixteen, and eviction
-//! takes expired entries first. No background thread is started.
+//! shard can have expired), a lookup that meets an expired entry checks sixteen, eviction
+//! takes expired entries first, and a shard that removals leave three quarters empty releases
+//! all its expired values as it compacts (so a `remove` or a `set` may release other keys'
+//! expired values too). No background thread is started.
 //!
 //! # Bound and eviction
 //!
@@ -62,8 +64,8 @@
 //! or has used 8 other caches since. Threads that find every slot taken, and reads nested in a
 //! key's `Eq`, still work: they read through the shard's lock. A thread that uses more than 8
 //! caches in turn claims and frees slots as it goes (a mutex per switch). A value that is evicted, replaced or removed is released by the cache before the
-//! call returns. A shard whose slab is three quarters empty (after expiry or removals) compacts
-//! and gives the memory back.
+//! call returns. A shard whose slab is three quarters empty (after expiry or removals) releases its
+//! expired values, compacts and gives the memory back.
 //!
 //! # Hashing and HashDoS
 //!
