@@ -33,6 +33,10 @@ pub fn key<T: KeyArg + ?Sized>(argument: &T) -> T::Owned {
     argument.to_owned()
 }
 
+/// The owned form of a `&T` argument where the expansion cannot tell it by name: `PathBuf`
+/// for std's `Path`, the type itself for a `Clone` type of the same name.
+pub type Owned<T> = <T as ToOwned>::Owned;
+
 /// The owned form of an argument, as the cache key holds it: `Hash + Eq`.
 #[diagnostic::on_unimplemented(
     message = "the arguments of a `#[ptr_cached]` function must be `Hash + Eq`, and `{Self}` is not",

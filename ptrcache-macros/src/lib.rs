@@ -44,7 +44,11 @@ use proc_macro::TokenStream;
 /// - **The signature.** `fn name(&self) -> T` becomes `fn name(&self) -> &T`, and
 ///   `async fn name(&self) -> T` becomes `async fn name(&self) -> &T`. Attributes, doc
 ///   comments and visibility stay as written. The body is unchanged: `return` and `?` in it
-///   mean what they meant. A `-> Result<..>` keeps the whole `Result`, `Err` included.
+///   mean what they meant. A `-> Result<..>` keeps the whole `Result`, `Err` included. In an
+///   `async fn`, the body's value is coerced to the return type as in any function (a
+///   `Box::new(closure)` to a `Box<dyn Fn()>`), but an early `return` of such a value needs the
+///   type written out (`return Box::new(closure) as Box<dyn Fn()>`): an async block has no
+///   declared return type to coerce it to.
 /// - **The field.** The struct needs a field of type `PropertyCell<T>` (`AsyncPropertyCell<T>`
 ///   for an `async fn`), by default named like the method: a field and a method may share a
 ///   name. `#[cached_property(field = other)]` names another field (`field = 1` in a tuple

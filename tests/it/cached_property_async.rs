@@ -164,3 +164,25 @@ fn structs_and_futures_stay_send_and_sync() {
     let user = User::new(7);
     send(&user.profile());
 }
+
+#[tokio::test]
+async fn the_bodys_value_is_coerced_to_the_return_type_as_in_a_plain_async_fn() {
+    type Hook = Box<dyn Fn() -> u32 + Send + Sync>;
+    #[derive(Default)]
+    struct Plugin {
+        base: u32,
+        hook: AsyncPropertyCell<Hook>,
+    }
+    impl Plugin {
+        #[cached_property]
+        async fn hook(&self) -> Hook {
+            let base = self.base;
+            tokio::task::yield_now().await;
+            Box::new(move || base + 1) // a `Box<closure>`, coerced to the `Box<dyn Fn>`
+        }
+    }
+
+    let plugin = Plugin { base: 41, ..Plugin::default() };
+    assert_eq!((plugin.hook().await)(), 42);
+    assert!(std::ptr::eq(plugin.hook().await, plugin.hook().await));
+}

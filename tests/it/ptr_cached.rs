@@ -146,6 +146,95 @@ fn result_aliases_count_as_result() {
 }
 
 #[test]
+fn an_alias_whose_name_ends_in_result_counts_as_result() {
+    type ApiResult<T> = Result<T, String>;
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    #[ptr_cached]
+    fn fetch(id: u32) -> ApiResult<u32> {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        if id == 0 { Err("no id 0".to_string()) } else { Ok(id) }
+    }
+
+    assert!(fetch(0).is_err());
+    assert!(fetch(0).is_err());
+    assert_eq!(RUNS.load(Ordering::SeqCst), 2, "an `Err` is not cached");
+    assert_eq!(fetch_cache().len(), 0);
+    assert_eq!(fetch(5), Ok(5));
+    assert_eq!(fetch(5), Ok(5));
+    assert_eq!(RUNS.load(Ordering::SeqCst), 3, "an `Ok` is");
+}
+
+#[test]
+fn an_arc_of_an_unsized_value_is_the_cached_pointer_too() {
+    static RUNS: AtomicUsize = AtomicUsize::new(0);
+    #[ptr_cached]
+    fn name(id: u32) -> Arc<str> {
+        RUNS.fetch_add(1, Ordering::SeqCst);
+        Arc::from(format!("champion {id}"))
+    }
+    #[ptr_cached]
+    fn bytes(id: u8) -> Arc<[u8]> {
+        Arc::from(vec![id; 3])
+    }
+    #[ptr_cached]
+    fn hook(id: u32) -> Result<Arc<dyn Fn() -> u32 + Send + Sync>, String> {
+        Ok(Arc::new(move || id))
+    }
+
+    assert!(Arc::ptr_eq(&name(1), &name(1)));
+    assert_eq!(&*name(1), "champion 1");
+    assert_eq!(RUNS.load(Ordering::SeqCst), 1);
+    // The cache keeps the `Arc<str>` itself as its value.
+    assert!(Arc::ptr_eq(&name(1), &name_cache().get(&(1,)).unwrap()));
+    assert!(Arc::ptr_eq(&bytes(2), &bytes(2)));
+    assert_eq!(&*bytes(2), &[2, 2, 2]);
+    let (first, again) = (hook(3).unwrap(), hook(3).unwrap());
+    assert!(Arc::ptr_eq(&first, &again));
+    assert_eq!(first(), 3);
+}
+
+#[test]
+fn a_type_of_a_std_name_keeps_its_own_owned_form() {
+    mod geo {
+        #[derive(Clone, PartialEq, Eq, Hash, Debug)]
+        pub(crate) struct Path(pub(crate) u32);
+    }
+    use geo::Path;
+    #[ptr_cached]
+    fn length(path: &Path) -> u32 {
+        path.0 * 2
+    }
+    #[ptr_cached]
+    fn depth(path: &std::path::Path) -> usize {
+        path.components().count()
+    }
+
+    assert_eq!(length(&Path(4)), 8);
+    assert!(length_cache().contains_key(&(Path(4),)), "keyed by the user's `Path` itself");
+    assert_eq!(depth(std::path::Path::new("/a/b")), 3);
+    assert!(depth_cache().contains_key(&(std::path::PathBuf::from("/a/b"),)), "std's by a `PathBuf`");
+}
+
+#[test]
+fn a_function_written_by_a_macro_rules_macro_works() {
+    macro_rules! memoized_len {
+        ($name:ident, $arg:ty) => {
+            #[ptr_cached]
+            fn $name(key: $arg) -> usize {
+                key.len()
+            }
+        };
+    }
+    memoized_len!(by_name, &str);
+    memoized_len!(by_bytes, Vec<u8>);
+
+    assert_eq!(by_name("abc"), 3);
+    assert!(by_name_cache().contains_key(&("abc".to_string(),)));
+    assert_eq!(by_bytes(vec![1, 2]), 2);
+    assert!(by_bytes_cache().contains_key(&(vec![1, 2],)));
+}
+
+#[test]
 fn return_and_question_mark_in_the_body_still_work() {
     #[ptr_cached]
     fn first_even(text: &str) -> Result<u32, std::num::ParseIntError> {

@@ -5,7 +5,7 @@ use super::options::Options;
 use proc_macro2::{Ident, Span, TokenStream};
 use quote::quote;
 use syn::spanned::Spanned;
-use syn::{Member, parse_quote, parse_quote_spanned};
+use syn::{FnArg, Member, Type, parse_quote, parse_quote_spanned};
 
 // #[doc = ".."] pub fn area(&self) -> f64 { body }
 //
@@ -18,7 +18,7 @@ use syn::{Member, parse_quote, parse_quote_spanned};
 // }
 //
 // and `async fn` alike, with `AsyncPropertyField` and `AsyncPropertyCell`, whose
-// `get_or_init(__cell, || async move { body })` is awaited. The body stays a block of its own
+// `get_or_init(__cell, || async move { let __value: f64 = { body }; __value })` is awaited. The body stays a block of its own
 // (a closure's, an async block's), so `return` and `?` in it keep their meaning. The field is
 // reached by destructuring `Self`, not by `self.area`, so that a missing field is reported as
 // such rather than as "attempted to take value of method `area`".
@@ -32,9 +32,15 @@ pub(super) fn expand(options: &Options, property: Property) -> TokenStream {
     let (field_ref, cell) = (hidden("__field"), hidden("__cell"));
     let body = &method.block;
     let compute = if method.sig.asyncness.is_some() {
+        // An async block has no return type to coerce its value to (`Box<Closure>` to
+        // `Box<dyn Fn()>`), so the body's value is coerced in a typed `let`.
+        let value = Ident::new("__value", Span::mixed_site());
         quote! {
             let #cell = #runtime::AsyncPropertyField::<#ty>::cell(#field_ref);
-            #runtime::AsyncPropertyCell::get_or_init(#cell, || async move #body).await
+            #runtime::AsyncPropertyCell::get_or_init(#cell, || async move {
+                let #value: #ty = #body;
+                #value
+            }).await
         }
     } else {
         quote! {
@@ -46,6 +52,15 @@ pub(super) fn expand(options: &Options, property: Property) -> TokenStream {
         let Self { #field: #field_ref, .. } = #self_token;
         #compute
     });
-    method.sig.output = parse_quote_spanned!(ty.span()=> -> &#ty);
+    // `&'a self` gives `-> &'a T`: an elided `&T` beside a named lifetime trips
+    // `mismatched_lifetime_syntaxes`, a warning on by default.
+    let lifetime = match method.sig.inputs.first() {
+        Some(FnArg::Receiver(receiver)) => match &*receiver.ty {
+            Type::Reference(reference) => reference.lifetime.clone(),
+            _ => None,
+        },
+        _ => None,
+    };
+    method.sig.output = parse_quote_spanned!(ty.span()=> -> &#lifetime #ty);
     quote!(#method)
 }

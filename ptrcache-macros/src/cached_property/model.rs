@@ -87,8 +87,10 @@ fn receiver(sig: &Signature) -> syn::Result<Token![self]> {
     }
     let written = match (&receiver.reference, &receiver.colon_token, &*receiver.ty) {
         // `&mut self`, or a typed `self: &mut Self`.
-        (Some(_), None, _) | (_, Some(_), Type::Reference(_)) => "`&mut self`",
+        (Some(_), None, _) => "`&mut self`",
+        (_, Some(_), Type::Reference(reference)) if reference.mutability.is_some() => "`&mut self`",
         (None, None, _) => "`self` by value",
+        // `self: Box<Self>`, `self: &Box<Self>`, ..
         (_, Some(_), _) => "a `self` of another type",
     };
     Err(syn::Error::new_spanned(

@@ -47,7 +47,10 @@ fn async_method_awaits_an_async_cell() {
         async fn name(&self) -> &String {
             let Self { name_cell: __field, .. } = self;
             let __cell = ::ptrcache::__private::AsyncPropertyField::<String>::cell(__field);
-            ::ptrcache::__private::AsyncPropertyCell::get_or_init(__cell, || async move { load().await }).await
+            ::ptrcache::__private::AsyncPropertyCell::get_or_init(__cell, || async move {
+                let __value: String = { load().await };
+                __value
+            }).await
         }
     };
     assert_eq!(expanded, squeeze(&expected));
@@ -95,21 +98,28 @@ fn on_error_the_item_is_kept_unchanged_beside_every_error() {
 
 #[test]
 fn typed_shared_receiver_and_lifetime_parameters_are_accepted() {
-    for item in [
-        quote!(
-            fn n(self: &Self) -> u8 {
-                1
-            }
+    for (item, output) in [
+        (
+            quote!(
+                fn n(self: &Self) -> u8 {
+                    1
+                }
+            ),
+            "->&u8",
         ),
-        quote!(
-            fn n<'a>(&'a self) -> u8 {
-                1
-            }
+        // The named lifetime carries over to the returned reference.
+        (
+            quote!(
+                fn n<'a>(&'a self) -> u8 {
+                    1
+                }
+            ),
+            "->&'au8",
         ),
     ] {
         let expanded = expand(quote!(), item);
         assert!(!expanded.contains("compile_error"), "{expanded}");
-        assert!(expanded.contains("->&u8"), "{expanded}");
+        assert!(expanded.contains(output), "{expanded}");
     }
 }
 

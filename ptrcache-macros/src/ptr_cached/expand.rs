@@ -82,8 +82,8 @@ pub(crate) fn expand(function: &Function<'_>, options: &Options) -> TokenStream 
     let stmts = &item.block.stmts;
 
     let args_span = args_span(function);
-    let key_type = key_type(function);
-    let key_parts = function.args.iter().map(owned_type);
+    let key_type = key_type(function, &root);
+    let key_parts = function.args.iter().map(|arg| owned_type(arg, &root));
     let key_check = key_parts.map(|part| root.at(quote!(key_part::<#part>();), args_span));
     let key_check = quote!(#(#key_check)*);
     let names: Vec<&Ident> = function.args.iter().filter_map(|arg| arg.name).collect();
@@ -205,8 +205,8 @@ fn args_span(function: &Function<'_>) -> Span {
 }
 
 /// The key type, `(Owned1, Owned2, ..)`.
-fn key_type(function: &Function<'_>) -> TokenStream {
-    let parts = function.args.iter().map(owned_type);
+fn key_type(function: &Function<'_>, root: &Runtime) -> TokenStream {
+    let parts = function.args.iter().map(|arg| owned_type(arg, root));
     quote!((#(#parts,)*))
 }
 
@@ -226,7 +226,8 @@ fn helper(function: &Function<'_>) -> (&'static str, usize) {
 }
 
 /// `__private::key::<T>(argument)`: the owned key part of one argument, at the span of its
-/// type.
+/// type. The argument's name keeps its own span: respanned, it would take the type's hygiene,
+/// which differs when a `macro_rules!` wrote the type (`$t:ty`).
 fn key_expr(arg: &Arg<'_>, root: &Runtime) -> TokenStream {
     let ty = key_referent(arg);
     let name = arg.name;
@@ -234,7 +235,9 @@ fn key_expr(arg: &Arg<'_>, root: &Runtime) -> TokenStream {
         Pass::Ref { .. } => quote!(#name),
         Pass::Value(_) => quote!(&#name),
     };
-    root.at(quote!(key::<#ty>(#argument)), ty.span())
+    let function = root.at(quote!(key::<#ty>), ty.span());
+    let argument = respan_group(Delimiter::Parenthesis, argument, ty.span());
+    quote!(#function #argument)
 }
 
 /// The type whose owned form goes into the key: `T` of `&T`, or the argument's type.
@@ -245,10 +248,11 @@ fn key_referent<'a>(arg: &Arg<'a>) -> &'a Type {
     }
 }
 
-/// The owned form of an argument, as `Key<T>` normalizes: `String` for `&str`, `Vec<T>` for
-/// `&[T]`, `PathBuf`, `OsString` and `CString` for `&Path`, `&OsStr` and `&CStr`, else the
-/// referent (which is then `Clone`) or the type of a by-value argument.
-fn owned_type(arg: &Arg<'_>) -> TokenStream {
+/// The owned form of an argument, as `key` makes it (`ToOwned`): `String` for `&str`, `Vec<T>`
+/// for `&[T]`, `<T as ToOwned>::Owned` for `&Path`, `&OsStr` and `&CStr` (`PathBuf` and so on
+/// for std's, the type itself for a user's type of that name), else the referent (which is
+/// then `Clone`) or the type of a by-value argument.
+fn owned_type(arg: &Arg<'_>, root: &Runtime) -> TokenStream {
     let ty = match arg.pass {
         Pass::Value(ty) => return quote!(#ty),
         Pass::Ref { referent, .. } => peel(referent),
@@ -264,9 +268,10 @@ fn owned_type(arg: &Arg<'_>) -> TokenStream {
     {
         match last.ident.to_string().as_str() {
             "str" if path.path.segments.len() == 1 => return quote!(::std::string::String),
-            "Path" => return quote!(::std::path::PathBuf),
-            "OsStr" => return quote!(::std::ffi::OsString),
-            "CStr" => return quote!(::std::ffi::CString),
+            "Path" | "OsStr" | "CStr" => {
+                let runtime = &root.path;
+                return quote!(#runtime::Owned<#ty>);
+            }
             _ => {}
         }
     }

@@ -32,12 +32,13 @@ pub(crate) enum Pass<'a> {
 
 /// What the function returns.
 pub(crate) struct Output {
-    /// `-> Result<T, E>` (any path ending in `Result`, so aliases like `io::Result<T>` too):
-    /// only `Ok` is cached.
+    /// `-> Result<T, E>` (any path whose last name ends in `Result`, so aliases like
+    /// `io::Result<T>` and `ApiResult<T>` too): only `Ok` is cached.
     pub(crate) fallible: bool,
     /// The type the cache stores: `T` of `Arc<T>` when `shared`, else the returned (`Ok`) type.
     pub(crate) value: Type,
-    /// `Arc<T>` is returned: callers get the cached pointer itself, not a clone.
+    /// `Arc<T>` of a sized `T` is returned: the cache stores `T`, and callers get the cached
+    /// pointer itself. (For an unsized `T` the value is the `Arc<T>`, cloned out.)
     pub(crate) shared: bool,
     /// The return type as written (or the function's name for `-> ()`), for error spans.
     pub(crate) span: Span,
@@ -85,21 +86,44 @@ impl Output {
             ReturnType::Type(_, ty) => ((**ty).clone(), ty.span()),
             ReturnType::Default => (syn::parse_quote!(()), name_span),
         };
-        let ok = generic_args(&returned, "Result").map(|args| args[0].clone());
+        // `Result`, `io::Result` and aliases like `ApiResult<T>`, as the docs promise.
+        let ok = generic_args(&returned, |name| name.ends_with("Result")).map(|args| args[0].clone());
         let fallible = ok.is_some();
         let ok = ok.unwrap_or(returned);
-        match generic_args(&ok, "Arc").as_deref() {
-            Some([inner]) => Output { fallible, value: (*inner).clone(), shared: true, span },
+        match generic_args(&ok, |name| name == "Arc").as_deref() {
+            // An unsized `T` (`Arc<str>`) cannot be the cache's value type, so the cache keeps
+            // the `Arc<T>` itself and clones it out: still the same pointer for every caller.
+            Some([inner]) if !is_unsized(inner) => {
+                Output { fallible, value: (*inner).clone(), shared: true, span }
+            }
             _ => Output { fallible, value: ok, shared: false, span },
         }
     }
 }
 
-/// The type arguments of `ty` if it is a path whose last segment is `name<..>`.
-fn generic_args<'t>(ty: &'t Type, name: &str) -> Option<Vec<&'t Type>> {
+/// Whether `ty` is written as a type without a size: `str`, `[T]`, `dyn Trait`, or the std
+/// names `Path`, `OsStr` and `CStr` (a sized type of one of those names only costs one more
+/// allocation per cached value).
+fn is_unsized(ty: &Type) -> bool {
+    match peel(ty) {
+        Type::Slice(_) | Type::TraitObject(_) => true,
+        Type::Path(path) => {
+            path.qself.is_none()
+                && path.path.segments.last().is_some_and(|last| {
+                    last.arguments.is_empty()
+                        && ["str", "Path", "OsStr", "CStr"].iter().any(|name| last.ident == name)
+                })
+        }
+        _ => false,
+    }
+}
+
+/// The type arguments of `ty` if it is a path whose last segment is `name<..>` for a `name`
+/// that `is_name` accepts.
+fn generic_args(ty: &Type, is_name: impl Fn(&str) -> bool) -> Option<Vec<&Type>> {
     let Type::Path(path) = peel(ty) else { return None };
     let last = path.path.segments.last()?;
-    if path.qself.is_some() || last.ident != name {
+    if path.qself.is_some() || !is_name(&last.ident.to_string()) {
         return None;
     }
     let PathArguments::AngleBracketed(args) = &last.arguments else { return None };

@@ -5,7 +5,7 @@ use proc_macro2::TokenStream;
 use std::time::Duration;
 use syn::ext::IdentExt;
 use syn::parse::{ParseStream, Parser};
-use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, Path, Token, UnOp};
+use syn::{Expr, ExprLit, ExprUnary, Ident, Lit, LitInt, Path, Token, UnOp};
 
 /// What `exp` says.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -119,11 +119,15 @@ fn valid_for(name: &str) -> &'static str {
 fn parse_exp(value: &Expr) -> Result<Exp, syn::Error> {
     match value {
         Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => {
+            unit_without_quotes(int, "exp")?;
             let secs: u64 = int.base10_parse().map_err(|_| too_large(value))?;
             Ok(Exp::After(Duration::from_secs(secs)))
         }
         Expr::Unary(ExprUnary { op: UnOp::Neg(_), expr, .. }) => match &**expr {
-            Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match int.base10_parse::<u64>() {
+            Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) => match unit_without_quotes(int, "exp")
+                .map_err(|_| syn::Error::new_spanned(value, format!("bad `exp` value; {EXP_FORMS}")))
+                .map(|()| int.base10_parse::<u64>())?
+            {
                 Ok(0) => Ok(Exp::After(Duration::ZERO)),
                 _ => Ok(Exp::Never),
             },
@@ -134,6 +138,28 @@ fn parse_exp(value: &Expr) -> Result<Exp, syn::Error> {
             .ok_or_else(|| syn::Error::new(text.span(), format!("bad `exp` value; {EXP_FORMS}"))),
         _ => Err(syn::Error::new_spanned(value, format!("bad `exp` value; {EXP_FORMS}"))),
     }
+}
+
+/// Rejects a number with a suffix that is not an integer type (`500ms`, `10k`): Rust reads
+/// `500ms` as the number 500 with a suffix, which would silently mean 500 seconds.
+fn unit_without_quotes(int: &LitInt, option: &str) -> Result<(), syn::Error> {
+    const INTEGER_TYPES: &[&str] =
+        &["", "u8", "u16", "u32", "u64", "u128", "usize", "i8", "i16", "i32", "i64", "i128", "isize"];
+    let suffix = int.suffix();
+    if INTEGER_TYPES.contains(&suffix) {
+        return Ok(());
+    }
+    let written = format!("{}{suffix}", int.base10_digits());
+    let message = if option == "exp" && parse_duration(&written).is_some() {
+        format!("a duration with a unit is a string: write `exp = \"{written}\"`")
+    } else if option == "exp" {
+        format!("bad `exp` value; {EXP_FORMS}")
+    } else {
+        format!(
+            "bad `{option}` value `{written}`; write a whole number without a unit, like `{option} = 10_000`"
+        )
+    };
+    Err(syn::Error::new(int.span(), message))
 }
 
 fn too_large(value: &Expr) -> syn::Error {
@@ -157,10 +183,11 @@ fn parse_duration(text: &str) -> Option<Duration> {
 }
 
 fn parse_max_entries(value: &Expr) -> Result<u64, syn::Error> {
-    if let Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) = value
-        && let Ok(max) = int.base10_parse::<u64>()
-    {
-        return Ok(max);
+    if let Expr::Lit(ExprLit { lit: Lit::Int(int), .. }) = value {
+        unit_without_quotes(int, "max_entries")?;
+        if let Ok(max) = int.base10_parse::<u64>() {
+            return Ok(max);
+        }
     }
     Err(syn::Error::new_spanned(
         value,
@@ -239,6 +266,21 @@ mod tests {
         assert!(found[2].contains("write `exp = ..` instead"));
         assert!(found[3].starts_with("bad `max_entries` value"));
         assert!(found[4].starts_with("bad `cache` value"));
+    }
+
+    #[test]
+    fn a_unit_outside_quotes_is_an_error_not_a_number() {
+        let found = messages(quote!(exp = 500ms, max_entries = 10k));
+        assert_eq!(found.len(), 2, "{found:#?}");
+        assert_eq!(found[0], "a duration with a unit is a string: write `exp = \"500ms\"`");
+        assert!(found[1].starts_with("bad `max_entries` value `10k`"), "{}", found[1]);
+        assert!(messages(quote!(exp = -1s))[0].starts_with("bad `exp` value"));
+        assert!(messages(quote!(exp = 5parsecs))[0].starts_with("bad `exp` value"));
+        // Integer type suffixes are numbers.
+        let options = Options::parse(quote!(exp = 60u64, max_entries = 100usize))
+            .unwrap_or_else(|error| panic!("{error}"));
+        assert_eq!(options.exp, Some(Exp::After(Duration::from_secs(60))));
+        assert_eq!(options.max_entries, Some(100));
     }
 
     #[test]

@@ -10,6 +10,8 @@ mod shapes {
         pub r: f64,
         pub(crate) area: PropertyCell<f64>,
         pub(crate) label: AsyncPropertyCell<String>,
+        pub(crate) diameter: PropertyCell<f64>,
+        pub(crate) name: AsyncPropertyCell<String>,
     }
 }
 
@@ -29,6 +31,19 @@ mod properties {
         pub async fn label(&self) -> String {
             format!("circle of area {:.1}", self.area())
         }
+
+        /// A named receiver lifetime: the reference returned carries it (`-> &'a f64`), so
+        /// `mismatched_lifetime_syntaxes` has nothing to warn about.
+        #[cached_property]
+        pub fn diameter<'a>(&'a self) -> f64 {
+            2.0 * self.r
+        }
+
+        /// The same, async.
+        #[cached_property]
+        pub async fn name<'a>(&'a self) -> String {
+            format!("circle of diameter {}", self.diameter())
+        }
     }
 }
 
@@ -38,4 +53,7 @@ fn main() {
     assert!((area - std::f64::consts::PI).abs() < 1e-12);
     let label = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(circle.label());
     assert_eq!(label, "circle of area 3.1");
+    assert_eq!(*circle.diameter(), 2.0);
+    let name = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(circle.name());
+    assert_eq!(name, "circle of diameter 2");
 }
