@@ -16,6 +16,22 @@ pub(crate) fn check(function: &Function<'_>) -> Result<(), syn::Error> {
              `get_or_insert_with`",
         ));
     }
+    // An associated function without `self` cannot be told from a free one, except by `Self`.
+    let mentions_self = |ty: &Type| matches!(ty, Type::Path(path) if path.qself.is_none() && path.path.segments.first().is_some_and(|first| first.ident == "Self"));
+    let types = function.args.iter().map(|arg| &*arg.pat.ty).chain(match &sig.output {
+        ReturnType::Type(_, ty) => Some(&**ty),
+        ReturnType::Default => None,
+    });
+    if function.receiver.is_none()
+        && let Some(self_type) = types.into_iter().find_map(|ty| find_type(ty, &mentions_self))
+    {
+        errors.push(syn::Error::new_spanned(
+            self_type,
+            "#[ptr_cached] memoizes free functions, and `Self` means this one is in an `impl` \
+             block: move it out of the block (its cache accessor is a free function beside it) \
+             and name the type instead of `Self`",
+        ));
+    }
     if let Some(constness) = &sig.constness {
         errors.push(syn::Error::new(
             constness.span,
