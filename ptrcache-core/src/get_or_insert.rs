@@ -4,10 +4,10 @@
 
 use crate::PtrCache;
 use crate::clock;
-use crate::flight::{Guard, Join, Land, REENTRANT, Release};
+use crate::flight::{Flight, Guard, Join, Land, REENTRANT, Release};
 use crate::stats::Counters;
 use crate::store::is_live;
-use crate::sync::{ThreadId, current_thread_id};
+use crate::sync::{Arc as SyncArc, ThreadId, current_thread_id};
 use std::convert::Infallible;
 use std::hash::{BuildHasher, Hash};
 use std::sync::Arc;
@@ -120,7 +120,7 @@ where
                     if count {
                         self.readers.hit();
                     }
-                    return Ok(Join::Hit(Arc::clone(&node.value)));
+                    return Joined::Hit(Arc::clone(&node.value), key);
                 }
                 found => found.is_some(),
             };
@@ -134,22 +134,34 @@ where
             }
             Counters::add_miss(&counters.misses, u64::from(count));
             match waiting {
-                // Panic after unlocking (and after dropping the key).
-                Some((true, _)) => Err(key),
-                Some((false, flight)) => Ok(Join::Wait(flight, key)),
-                None => Ok(Join::Lead(store.add_pending(hash, key, sync.then_some(thread)))),
+                Some((true, _)) => Joined::Reentrant(key),
+                Some((false, flight)) => Joined::Wait(flight, key),
+                None => Joined::Lead(store.add_pending(hash, key, sync.then_some(thread))),
             }
         });
+        // Keys not kept are dropped here, after unlocking: a key's `Drop` may use the cache.
         match joined {
-            Ok(Join::Hit(value)) => Join::Hit(value),
-            Ok(Join::Lead(id)) => Join::Lead(Guard::new(self, hash, id)),
-            Ok(Join::Wait(flight, key)) => Join::Wait(flight, key),
-            Err(key) => {
+            Joined::Hit(value, key) => {
+                drop(key);
+                Join::Hit(value)
+            }
+            Joined::Lead(id) => Join::Lead(Guard::new(self, hash, id)),
+            Joined::Wait(flight, key) => Join::Wait(flight, key),
+            Joined::Reentrant(key) => {
                 drop(key);
                 panic!("{REENTRANT}");
             }
         }
     }
+}
+
+/// What [`PtrCache::join`] found under the lock, with the key when the store did not take it.
+enum Joined<V, K> {
+    Hit(Arc<V>, K),
+    Lead(u64),
+    Wait(SyncArc<Flight<V>>, K),
+    /// The key's synchronous initializer runs on this very thread.
+    Reentrant(K),
 }
 
 impl<K, V, S> Land<V> for PtrCache<K, V, S>

@@ -99,8 +99,11 @@
 //!   panics with a clear message instead of waiting for itself when the reading thread has a
 //!   slot (test in `hostile.rs`), and deadlocks when it reads through the lock (no slot, or a
 //!   nested read); reading that shard again while another thread writes to it deadlocks, like a
-//!   read lock taken twice. Other shards and other caches are fine. Keep `Eq` free of cache
-//!   calls.
+//!   read lock taken twice. Other shards and other caches are fine on one thread, but two
+//!   threads whose `Eq`s each write to the shard the other is reading deadlock, as locks taken
+//!   in opposite orders do. Keep `Eq` free of cache calls.
+//! - **A key or value whose `Drop` uses the cache**: the cache drops the keys and values it does
+//!   not keep after unlocking, so their `Drop` may call it.
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
 //!   finished its work on that shard, so the panic reaches the caller of the call that released
 //!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and
@@ -109,8 +112,10 @@
 //!   values, the second panics while the first unwinds and Rust aborts the process, as it does
 //!   when a `Vec` drops them.
 //! - **Huge and zero durations**: an expiration that would overflow the clock
-//!   (`Duration::MAX`, `Expiration::from_secs(i64::MAX)`) means never; `Duration::ZERO` (or 1 ns)
-//!   expires at once: the call returns the value and the cache does not keep it.
+//!   (`Duration::MAX`, `Expiration::from_secs(i64::MAX)`) means never; `Duration::ZERO` expires
+//!   at once: the call returns the value and the cache does not keep it. A few nanoseconds have
+//!   passed by the next call: such a value is stored but never returned, and released like any
+//!   expired value.
 //! - **`max_entries(usize::MAX)`**: nothing of that size is allocated; a cache allocates its
 //!   shards (at most 256, a few cache lines each) up front, and storage grows with the entries.
 //! - **Initializers that call back into the cache**: for other keys, they may do anything (no

@@ -360,6 +360,9 @@ fn odd_durations_mean_never_or_now_and_never_panic() {
         cache.set(1, 1);
         cache.set_exp(2, 2, expiration);
         assert_eq!(*cache.get_or_insert_with(3, || 3), 3, "still returned to the caller");
+        if expiration.is_zero() {
+            assert!(cache.is_empty(), "a zero expiration is not even stored");
+        }
         std::thread::sleep(Duration::from_millis(1));
         assert!((1..=3).all(|key| cache.get(&key).is_none()), "{expiration:?} must expire at once");
         cache.purge_expired();
@@ -476,4 +479,75 @@ fn a_key_whose_eq_writes_to_the_shard_it_is_compared_in_panics_instead_of_hangin
     assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&1));
     REENTRANT.set(Writing(1), 2);
     assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&2));
+}
+
+/// A key whose `Drop` reads the cache it was used with (`REENTRANT_DROP`), when `reads`.
+#[derive(Debug)]
+struct ReadsOnDrop {
+    id: u64,
+    reads: bool,
+}
+
+impl Hash for ReadsOnDrop {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id.hash(state);
+    }
+}
+
+impl PartialEq for ReadsOnDrop {
+    fn eq(&self, other: &Self) -> bool {
+        self.id == other.id
+    }
+}
+
+impl Eq for ReadsOnDrop {}
+
+impl Drop for ReadsOnDrop {
+    fn drop(&mut self) {
+        if self.reads {
+            let _ = REENTRANT_DROP.get(&ReadsOnDrop { id: u64::MAX, reads: false });
+        }
+    }
+}
+
+/// One shard, so that the two threads below meet in it.
+static REENTRANT_DROP: std::sync::LazyLock<PtrCache<ReadsOnDrop, u64>> =
+    std::sync::LazyLock::new(|| PtrCache::builder().max_entries(8).build());
+
+#[test]
+fn a_key_whose_drop_uses_the_cache_is_dropped_after_unlocking() {
+    // A get-or-insert that misses without the lock and then finds the key under it (another
+    // thread stored it in between) hands its own key back: dropped under the lock, its `Drop`
+    // waited for that very lock forever (in the first 100k rounds here).
+    let stop = Arc::new(AtomicBool::new(false));
+    let setter = {
+        let stop = Arc::clone(&stop);
+        std::thread::spawn(move || {
+            while !stop.load(Ordering::Relaxed) {
+                REENTRANT_DROP.set(ReadsOnDrop { id: 1, reads: false }, 1);
+                REENTRANT_DROP.remove(&ReadsOnDrop { id: 1, reads: false });
+            }
+        })
+    };
+    let found = within(Duration::from_secs(30), || {
+        let (mut hits, mut misses) = (0_u64, 0_u64);
+        let start = std::time::Instant::now();
+        while start.elapsed() < Duration::from_secs(2) {
+            let mut ran = false;
+            let value = REENTRANT_DROP.get_or_insert_with(ReadsOnDrop { id: 1, reads: true }, || {
+                ran = true;
+                2
+            });
+            if ran {
+                misses += 1
+            } else {
+                hits += u64::from(*value == 1)
+            }
+            REENTRANT_DROP.remove(&ReadsOnDrop { id: 1, reads: false });
+        }
+        (hits, misses)
+    });
+    stop.store(true, Ordering::Relaxed);
+    setter.join().unwrap();
+    assert!(found.0 > 0 && found.1 > 0, "both outcomes were met: {found:?}");
 }
