@@ -277,13 +277,14 @@ fn run<S: BuildHasher>(
         // Whether this step may push other keys out: it stores a key that is not there (a
         // get-or-insert call first removes an expired entry of its key).
         let replaces = matches!(op, Op::Set(key) | Op::SetExp(key, _) if model.stored.contains_key(key));
-        // Whether this step is a lookup that meets an expired entry of its key: removing it, the
-        // cache also sweeps a few slots of the shard, which may release other expired values.
+        // Whether this step is a lookup that meets an expired entry of its key (removing it, the
+        // cache also sweeps a few slots of the shard), or a `get` that misses (every 64th miss
+        // of a shard sweeps too): either may release other expired values.
         let sweeps = matches!(
             op,
             Op::Get(key) | Op::GetOrInsert(key) | Op::TryOk(key) | Op::TryErr(key) | Op::InitPanics(key)
                 | Op::Aget(key) if model.expired_entry(*key)
-        );
+        ) || matches!(op, Op::Get(key) if model.live_id(*key).is_none());
         // Whether this step may remove its key's stored entry (`remove`, or a set whose value is
         // not kept): a removal that leaves the shard sparse releases every expired value there
         // before the shard compacts.

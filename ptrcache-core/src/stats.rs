@@ -77,12 +77,14 @@ impl Counters {
         sum
     }
 
-    /// Adds to `misses`, which `get` counts without the lock.
+    /// Adds to `misses`, which `get` counts without the lock; returns the new count (the old
+    /// one when `n` is 0).
     #[inline]
-    pub(crate) fn add_miss(counter: &AtomicU64, n: u64) {
-        if n != 0 {
-            counter.fetch_add(n, Ordering::Relaxed);
+    pub(crate) fn add_miss(counter: &AtomicU64, n: u64) -> u64 {
+        if n == 0 {
+            return counter.load(Ordering::Relaxed);
         }
+        counter.fetch_add(n, Ordering::Relaxed).wrapping_add(n)
     }
 
     pub(crate) fn add_to(&self, stats: &mut Stats) {

@@ -386,6 +386,12 @@ impl<K, V> Store<K, V> {
         self.sweep(now, LOOKUP_SWEEP_STEPS, counters, trash);
     }
 
+    /// Checks [`LOOKUP_SWEEP_STEPS`] slots for expired entries, for a lookup that missed (see
+    /// `MISSES_PER_SWEEP` in cache.rs).
+    pub(crate) fn sweep_after_miss(&mut self, counters: &Counters, trash: &mut Trash<K, V>) {
+        self.sweep(clock::coarse_now(), LOOKUP_SWEEP_STEPS, counters, trash);
+    }
+
     /// Removes the entry at `index` (already unlinked from the policy's queues).
     fn remove_at(&mut self, index: u32) -> Node<K, V> {
         let hash = spread(self.slab.node(index).tag);

@@ -125,6 +125,26 @@ fn lookups_alone_release_expired_values_they_do_not_meet() {
 }
 
 #[test]
+fn lookups_that_miss_release_expired_values_no_lookup_asks_for() {
+    // Only hits of a live key and misses of absent keys after the deadline: no lookup meets an
+    // expired entry and nothing is inserted, yet every 64th miss of a shard sweeps part of it.
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = PtrCache::builder().max_entries(1_000).build();
+    for key in 0..500 {
+        cache.set_exp(key, DropCounted::new(key, &drops), Duration::from_millis(20));
+    }
+    cache.set_exp(u64::MAX, DropCounted::new(u64::MAX, &drops), Expiration::Never);
+    sleep(Duration::from_millis(50));
+    for absent in 1_000..201_000 {
+        assert!(cache.get(&u64::MAX).is_some());
+        assert!(cache.get(&absent).is_none());
+    }
+    assert_eq!(drops.load(Ordering::SeqCst), 500, "expired values that no lookup asked for were kept");
+    assert_eq!(cache.len(), 1);
+    assert_eq!(cache.stats().expirations, 500);
+}
+
+#[test]
 fn traffic_releases_short_lived_values_stored_after_long_lived_ones() {
     // The sweep rests until the earliest deadline it knows of: later and replaced entries with
     // shorter expirations must bring that deadline forward.
