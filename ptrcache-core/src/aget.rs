@@ -18,7 +18,9 @@ where
     /// being polled.
     ///
     /// Concurrent calls for the same missing key (async or sync) run one initializer; the
-    /// others wait without blocking their executor thread and receive the same pointer.
+    /// others wait and receive the same pointer, an `aget*` call without blocking its executor
+    /// thread (a synchronous call blocks its thread, so in async code prefer `aget*`: a sync
+    /// call that waits for a task of the same runtime can starve it of the thread it needs).
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -39,7 +41,9 @@ where
     ///
     /// If `init` panics, the panic propagates to this caller, nothing is stored, and a waiting
     /// caller runs its own initializer. Panics if called, for the same key, from the thread
-    /// that is running that key's synchronous initializer (it would wait for itself forever).
+    /// that runs that key's synchronous initializer, as a `block_on` inside that initializer
+    /// would be: its wait would never end. (A separate task that the initializer does not
+    /// await could have waited, but the cache cannot tell it apart.)
     pub async fn aget(&self, key: K, init: impl Future<Output = V>) -> Arc<V> {
         self.aget_with(key, || init).await
     }

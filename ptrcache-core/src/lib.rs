@@ -127,7 +127,10 @@
 //!   a new initializer). An async initializer that awaits its own key waits forever, like a
 //!   future that awaits itself; cancelling it (a timeout) leaves no trace. Blocking on its own
 //!   key with a synchronous call from inside an async initializer blocks the thread that runs
-//!   it, like any blocking call in async code: don't.
+//!   it, like any blocking call in async code: don't. For the same reason, a synchronous
+//!   get-or-insert made from async code waits for an async initializer of its key by blocking
+//!   its thread, which that initializer's task may need (always, on a current-thread runtime):
+//!   in async code use `aget*`.
 //!
 //! # Guarantees
 //!

@@ -8,7 +8,7 @@
 //! clock read alone (the coarse monotonic clock, on Linux). Peers run without expiration
 //! (cached's LruTtlCache needs one: 100 years).
 
-use super::{Runner, Sample, rounds};
+use super::{DEFAULT_EXP, Runner, Sample, rounds};
 use crate::Opts;
 use crate::contenders::{
     AsyncContender, CachedLruTtl, Contender, Dash, Hash, LruMutex, MiniMoka, Moka, MokaFuture, Ptr, Quick,
@@ -31,8 +31,6 @@ pub const PRESENT: usize = 10_000;
 pub const CAPACITY: usize = 20_000;
 /// Length of each thread's precomputed query cycle (fits in L2 with its keys).
 const QUERY_CYCLE: usize = 1 << 16;
-/// ptrcache's default expiration.
-pub const DEFAULT_EXP: Duration = Duration::from_secs(3 * 60 * 60);
 
 /// What one measurement needs.
 #[derive(Debug)]
@@ -174,7 +172,7 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
         // ptrcache and quick_cache adjacent: their per-round paired ratio is the target.
         sync_runner::<Ptr<Payload>>("ptrcache", Some(DEFAULT_EXP)),
         sync_runner::<Quick<Payload>>("quick_cache", None),
-        sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None),
+        sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None).as_reference(),
         sync_runner::<Moka<Payload>>("moka", None),
         async_runner::<MokaFuture<Payload>>("moka (future)"),
         sync_runner::<MiniMoka<Payload>>("mini-moka", None),

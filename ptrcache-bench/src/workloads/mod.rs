@@ -14,6 +14,11 @@ pub mod ratio;
 pub mod stampede;
 
 use crate::contenders::Kind;
+use std::time::Duration;
+
+/// ptrcache's default expiration, which its main rows run with, as users get it (peers have
+/// none; a `never_expire` reference row beside them shows what the expiry check costs).
+pub const DEFAULT_EXP: Duration = Duration::from_secs(3 * 60 * 60);
 use crate::report::{Measured, Summary};
 use crate::timing::round_order;
 
@@ -66,6 +71,12 @@ impl<A> std::fmt::Debug for Runner<'_, A> {
 }
 
 impl<'a, A> Runner<'a, A> {
+    /// The same runner as a reference row: shown, but never the "best real" cache.
+    #[must_use]
+    pub fn as_reference(self) -> Self {
+        Runner { kind: Kind::Reference, ..self }
+    }
+
     /// A runner named `name`.
     pub fn new(name: impl Into<String>, kind: Kind, run: impl Fn(&A) -> Option<Sample> + 'a) -> Self {
         Runner { name: name.into(), kind, run: Box::new(run) }
