@@ -193,7 +193,25 @@ where
         shard: &Shard<K, V>,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
-        shard.write(&self.readers, |store, counters, trash| {
+        shard.write(&self.readers, self.with_loans(shard, f))
+    }
+
+    /// [`write`](Self::write) for work that may be skipped (see [`Shard::try_write`]).
+    fn try_write<R>(
+        &self,
+        shard: &Shard<K, V>,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
+    ) -> Option<R> {
+        shard.try_write(&self.readers, self.with_loans(shard, f))
+    }
+
+    /// `f`, with the loan bookkeeping of [`write`](Self::write) around it.
+    fn with_loans<'a, R>(
+        &'a self,
+        shard: &'a Shard<K, V>,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a,
+    ) -> impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a {
+        move |store, counters, trash| {
             store.settle_loans();
             let len = store.len();
             let result = f(store, counters, trash);
@@ -202,7 +220,7 @@ where
                 self.lenders.publish(shard.index(), store.can_lend(self.floor));
             }
             result
-        })
+        }
     }
 
     /// A unit of capacity for the full shard `borrower`, from a shard that does not use it (see
@@ -297,8 +315,9 @@ where
             self.remove_if_expired(shard, hash, key);
         } else if misses.is_multiple_of(MISSES_PER_SWEEP) && shard.len() > 0 {
             // Lookups that miss release expired values too, as inserts do (a cache that only
-            // sees gets kept every expired value that no get asked for).
-            self.write(shard, Store::sweep_after_miss);
+            // sees gets kept every expired value that no get asked for). Skipped rather than
+            // waited for: a plain `get` must not wait for a writer, nor write from a key's `Eq`.
+            self.try_write(shard, Store::sweep_after_miss);
         }
     }
 

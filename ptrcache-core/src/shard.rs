@@ -30,8 +30,8 @@ use crate::readers::{IDLE, Readers, Slot};
 use crate::stats::Counters;
 use crate::store::{Store, Trash};
 use crate::sync::{
-    AtomicBool, AtomicU32, DataCell, Exclusive, Ordering, RwLock, RwLockReadGuard, Shared, load_after_raise,
-    raise, read, store_then_load, try_read, write,
+    AtomicBool, AtomicU32, DataCell, Exclusive, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, Shared,
+    load_after_raise, raise, read, store_then_load, try_read, try_write, write,
 };
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
@@ -134,9 +134,33 @@ impl<K, V> Shard<K, V> {
         readers: &Readers,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
+        self.write_under(write(&self.lock), readers, f)
+    }
+
+    /// Like [`write`](Self::write) for work that may be skipped: `None`, without waiting, if the
+    /// lock is taken, or if the calling thread is reading a shard already (from a key's `Eq`),
+    /// whose own announcement a write of that shard would wait for.
+    pub(crate) fn try_write<R>(
+        &self,
+        readers: &Readers,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
+    ) -> Option<R> {
+        if readers.slot().is_some_and(|slot| slot.reading.load(Ordering::Relaxed) != IDLE) {
+            return None;
+        }
+        Some(self.write_under(try_write(&self.lock)?, readers, f))
+    }
+
+    /// [`write`](Self::write) once `lock` is held.
+    fn write_under<R>(
+        &self,
+        lock: RwLockWriteGuard<'_, ()>,
+        readers: &Readers,
+        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
+    ) -> R {
         let mut trash = Trash::default();
         let result = {
-            let _lock = write(&self.lock);
+            let _lock = lock;
             let _writing = Writing::raise(&self.writing);
             for slot in readers.claimed() {
                 wait_while_reading(slot, self.tag as usize, readers);

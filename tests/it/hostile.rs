@@ -551,3 +551,44 @@ fn a_key_whose_drop_uses_the_cache_is_dropped_after_unlocking() {
     setter.join().unwrap();
     assert!(found.0 > 0 && found.1 > 0, "both outcomes were met: {found:?}");
 }
+
+/// A key that all hash alike (one shard) and whose `Eq` looks up absent keys of
+/// [`READING_EQ`] when it is `reads`.
+#[derive(Debug, Clone)]
+struct ReadingEq {
+    id: u32,
+    reads: bool,
+}
+
+impl Hash for ReadingEq {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        0_u32.hash(state);
+    }
+}
+
+impl PartialEq for ReadingEq {
+    fn eq(&self, other: &Self) -> bool {
+        if self.reads || other.reads {
+            for absent in 1_000..1_200 {
+                assert!(READING_EQ.get(&ReadingEq { id: absent, reads: false }).is_none());
+            }
+        }
+        self.id == other.id
+    }
+}
+
+impl Eq for ReadingEq {}
+
+static READING_EQ: std::sync::LazyLock<PtrCache<ReadingEq, u32>> = std::sync::LazyLock::new(PtrCache::new);
+
+#[test]
+fn a_key_whose_eq_only_reads_the_cache_never_makes_a_lookup_write_to_its_shard() {
+    // Every 64th miss of a shard may sweep it, but never from inside a read of the cache: here
+    // 200 misses of the shard being read, from the `Eq` that reads it, would have written to it
+    // (and panicked: it would wait for itself).
+    READING_EQ.set(ReadingEq { id: 1, reads: false }, 1);
+    let found =
+        within(Duration::from_secs(10), || READING_EQ.get(&ReadingEq { id: 1, reads: true }).map(|v| *v));
+    assert_eq!(found, Some(1));
+    assert!(READING_EQ.stats().misses >= 200);
+}
