@@ -278,8 +278,11 @@ where
 
     /// The live value for `key`, or `None`.
     ///
-    /// An expired entry is never returned; `get` removes it. A `get` never waits for a running
-    /// initializer of `key`: it returns `None` (or the previous value, if it is still live).
+    /// An expired entry is never returned; `get` removes it, unless another thread is writing
+    /// to its shard at that moment or the `get` comes from a key's `Eq` (a later call or sweep
+    /// does then: a `get` never waits for a writer). A `get` never waits for a running
+    /// initializer of `key` either: it returns `None` (or the previous value, if it is still
+    /// live).
     ///
     /// ```
     /// let cache = ptrcache::PtrCache::<String, u32>::new();
@@ -322,13 +325,14 @@ where
     }
 
     /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile), and sweeps
-    /// a few more slots of the shard while it holds the lock.
+    /// a few more slots of the shard while it holds the lock; skipped if that would wait (see
+    /// [`Shard::try_write`]): the expired entry is not returned either way.
     fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.write(shard, |store, counters, trash| {
+        self.try_write(shard, |store, counters, trash| {
             if store.get(hash, key).is_some_and(|node| !is_live(node)) {
                 store.remove_expired(hash, key, counters, trash);
             }

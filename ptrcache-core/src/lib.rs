@@ -97,7 +97,8 @@
 //!   not be stored behaves as a failed initializer: nothing stored, waiters retry). The cache
 //!   calls `Hash` only outside its locks (each entry keeps its hash, so growing a table and
 //!   evicting never rehash keys), and `Eq` only before it changes anything.
-//! - **A key whose `Eq` uses the cache it is compared in**: writing to the very shard being read
+//! - **A key whose `Eq` uses the cache it is compared in**: lookups from it never write (they
+//!   leave the removal of expired entries to later calls). Writing to the very shard being read
 //!   panics with a clear message instead of waiting for itself when the reading thread has a
 //!   slot (test in `hostile.rs`), and deadlocks when it reads through the lock (no slot, or a
 //!   nested read); reading that shard again while another thread writes to it deadlocks, like a

@@ -572,6 +572,7 @@ impl PartialEq for ReadingEq {
             for absent in 1_000..1_200 {
                 assert!(READING_EQ.get(&ReadingEq { id: absent, reads: false }).is_none());
             }
+            assert!(READING_EQ.get(&ReadingEq { id: 2, reads: false }).is_none(), "expired");
         }
         self.id == other.id
     }
@@ -583,12 +584,20 @@ static READING_EQ: std::sync::LazyLock<PtrCache<ReadingEq, u32>> = std::sync::La
 
 #[test]
 fn a_key_whose_eq_only_reads_the_cache_never_makes_a_lookup_write_to_its_shard() {
-    // Every 64th miss of a shard may sweep it, but never from inside a read of the cache: here
-    // 200 misses of the shard being read, from the `Eq` that reads it, would have written to it
-    // (and panicked: it would wait for itself).
+    // A lookup that meets an expired entry removes it, and every 64th miss of a shard sweeps
+    // it, but never from inside a read of the cache: here 200 misses and a lookup of an
+    // expired key in the shard being read, from the `Eq` that reads it, would have written to
+    // it (and panicked: it would wait for itself).
     READING_EQ.set(ReadingEq { id: 1, reads: false }, 1);
+    // Stored, but expired by the next call.
+    READING_EQ.set_exp(ReadingEq { id: 2, reads: false }, 2, Duration::from_nanos(1));
+    std::thread::sleep(Duration::from_millis(1));
     let found =
         within(Duration::from_secs(10), || READING_EQ.get(&ReadingEq { id: 1, reads: true }).map(|v| *v));
     assert_eq!(found, Some(1));
-    assert!(READING_EQ.stats().misses >= 200);
+    assert!(READING_EQ.stats().misses >= 201);
+    // Outside the `Eq`, the lookup removes the expired entry.
+    assert_eq!(READING_EQ.len(), 2);
+    assert!(READING_EQ.get(&ReadingEq { id: 2, reads: false }).is_none());
+    assert_eq!(READING_EQ.len(), 1);
 }
