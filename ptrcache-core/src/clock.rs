@@ -14,7 +14,8 @@
 //! tick, up to the 6.5–8.7 ms above; DESIGN.md allows 10 ms) before `set` time + expiration,
 //! never after.
 //!
-//! On other platforms, or if the coarse clock is too coarse, every check is precise.
+//! On other platforms, or if the coarse clock ticks slower than every 5 ms (a 100 Hz kernel), every
+//! check and deadline is precise.
 //!
 //! With the test-only `mock-clock` feature, every read (coarse and precise alike, so the two
 //! stay consistent) adds a process-global offset that `advance_mock_clock` moves forward, so
@@ -28,6 +29,11 @@ pub(crate) const NEVER: Nanos = Nanos::MAX;
 
 /// How far the coarse clock may lag the precise one and still be trusted.
 const COARSE_WINDOW_NANOS: Nanos = 100_000_000;
+
+/// The coarsest tick the coarse clock may have to be used at all: deadlines are set from it, so
+/// a value may expire about a tick early, and DESIGN.md allows 10 ms (a 100 Hz kernel's tick
+/// would use it all).
+const COARSE_MAX_RESOLUTION_NANOS: Nanos = 5_000_000;
 
 /// The precise time.
 pub(crate) fn now() -> Nanos {
@@ -128,12 +134,12 @@ mod imp {
 
     #[inline]
     pub(super) fn coarse() -> Option<Nanos> {
-        // The coarse clock is trusted only if its resolution (the tick) leaves a margin within
-        // the window: with a lag of up to one tick plus scheduling jitter.
+        // The coarse clock is used only if its tick is fine enough for the early expiry it
+        // causes (see `COARSE_MAX_RESOLUTION_NANOS`).
         static USABLE: OnceLock<bool> = OnceLock::new();
         let usable = *USABLE.get_or_init(|| {
             let resolution = nanos(clock_getres(ClockId::MonotonicCoarse));
-            resolution > 0 && resolution <= super::COARSE_WINDOW_NANOS / 2
+            resolution > 0 && resolution <= super::COARSE_MAX_RESOLUTION_NANOS
         });
         usable.then(|| nanos(clock_gettime(ClockId::MonotonicCoarse)))
     }

@@ -134,36 +134,41 @@ impl<K, V> Shard<K, V> {
         readers: &Readers,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
-        self.write_under(write(&self.lock), readers, f)
+        self.write_under(write(&self.lock), readers, true, f)
+            .unwrap_or_else(|| unreachable!("a write that waits for readers always runs"))
     }
 
-    /// Like [`write`](Self::write) for work that may be skipped: `None`, without waiting, if the
-    /// lock is taken, or if the calling thread is reading a shard already (from a key's `Eq`),
-    /// whose own announcement a write of that shard would wait for.
+    /// Like [`write`](Self::write) for work that may be skipped: `None` instead of waiting for
+    /// the lock or for a reader of the shard (which may be the calling thread itself, or a
+    /// thread waiting for a lock this one holds, when the call comes from a key's `Eq`).
     pub(crate) fn try_write<R>(
         &self,
         readers: &Readers,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> Option<R> {
-        if readers.slot().is_some_and(|slot| slot.reading.load(Ordering::Relaxed) != IDLE) {
-            return None;
-        }
-        Some(self.write_under(try_write(&self.lock)?, readers, f))
+        self.write_under(try_write(&self.lock)?, readers, false, f)
     }
 
-    /// [`write`](Self::write) once `lock` is held.
+    /// [`write`](Self::write) once `lock` is held; if `wait` is false, `None` when a reader is
+    /// in (`writing` keeps new ones out once raised, so one look at the slots is enough).
     fn write_under<R>(
         &self,
         lock: RwLockWriteGuard<'_, ()>,
         readers: &Readers,
+        wait: bool,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
-    ) -> R {
+    ) -> Option<R> {
         let mut trash = Trash::default();
         let result = {
             let _lock = lock;
             let _writing = Writing::raise(&self.writing);
+            let tag = self.tag as usize;
             for slot in readers.claimed() {
-                wait_while_reading(slot, self.tag as usize, readers);
+                if wait {
+                    wait_while_reading(slot, tag, readers);
+                } else if load_after_raise(&slot.reading) == tag {
+                    return None;
+                }
             }
             // SAFETY: the write lock excludes other writers and locked readers, and every
             // announced reader has left (module docs); `_writing` keeps new ones out until the
@@ -177,7 +182,7 @@ impl<K, V> Shard<K, V> {
             result
         };
         drop(trash);
-        result
+        Some(result)
     }
 }
 

@@ -601,3 +601,107 @@ fn a_key_whose_eq_only_reads_the_cache_never_makes_a_lookup_write_to_its_shard()
     assert!(READING_EQ.get(&ReadingEq { id: 2, reads: false }).is_none());
     assert_eq!(READING_EQ.len(), 1);
 }
+
+/// Hashes a `u64` to itself, so that tests choose the shard of each key.
+#[derive(Clone, Default)]
+struct Identity;
+
+struct IdentityHasher(u64);
+
+impl Hasher for IdentityHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, _: &[u8]) {
+        unreachable!("only u64 hashes here")
+    }
+
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+impl std::hash::BuildHasher for Identity {
+    type Hasher = IdentityHasher;
+
+    fn build_hasher(&self) -> IdentityHasher {
+        IdentityHasher(0)
+    }
+}
+
+/// A key whose `Eq` looks up other keys of [`CROSS_READS`]: absent ones of shard B when its
+/// `role` is 1, the key of shard A when it is 2.
+#[derive(Debug)]
+struct CrossReading {
+    hash: u64,
+    role: u8,
+}
+
+const SHARD_A: u64 = 0;
+const SHARD_B: u64 = 1 << 32;
+
+impl Hash for CrossReading {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        state.write_u64(self.hash);
+    }
+}
+
+impl PartialEq for CrossReading {
+    fn eq(&self, other: &Self) -> bool {
+        match self.role.max(other.role) {
+            1 => {
+                for absent in 0..200 {
+                    let _ = CROSS_READS.get(&CrossReading { hash: SHARD_B | (absent + 100), role: 0 });
+                }
+            }
+            2 => {
+                let _ = CROSS_READS.get(&CrossReading { hash: SHARD_A, role: 0 });
+            }
+            _ => {}
+        }
+        self.hash == other.hash
+    }
+}
+
+impl Eq for CrossReading {}
+
+static CROSS_READS: std::sync::LazyLock<PtrCache<CrossReading, u32, Identity>> =
+    std::sync::LazyLock::new(|| PtrCache::builder().hasher(Identity).build());
+
+#[test]
+fn lookups_from_eqs_on_two_threads_never_wait_for_each_other() {
+    // One thread removes and sets shard A's key, whose `Eq` (run under A's write lock) misses in
+    // shard B 200 times; the other reads shard B's key, whose `Eq` (run while announced in B)
+    // reads shard A. A miss that swept B while waiting for B's reader deadlocked the two.
+    CROSS_READS.set(CrossReading { hash: SHARD_A, role: 0 }, 1);
+    CROSS_READS.set(CrossReading { hash: SHARD_B, role: 0 }, 2);
+    let rounds = within(Duration::from_secs(30), || {
+        let stop = Arc::new(AtomicBool::new(false));
+        let writer = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                let mut rounds = 0_u64;
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = CROSS_READS.remove(&CrossReading { hash: SHARD_A, role: 1 });
+                    CROSS_READS.set(CrossReading { hash: SHARD_A, role: 0 }, 1);
+                    rounds += 1;
+                }
+                rounds
+            })
+        };
+        let reader = {
+            let stop = Arc::clone(&stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    let _ = CROSS_READS.get(&CrossReading { hash: SHARD_B, role: 2 });
+                }
+            })
+        };
+        std::thread::sleep(Duration::from_secs(2));
+        stop.store(true, Ordering::Relaxed);
+        reader.join().unwrap();
+        writer.join().unwrap()
+    });
+    assert!(rounds > 0);
+}

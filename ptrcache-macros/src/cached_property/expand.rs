@@ -39,6 +39,8 @@ pub(super) fn expand(options: &Options, property: Property) -> TokenStream {
             let #cell = #runtime::AsyncPropertyField::<#ty>::cell(#field_ref);
             #runtime::AsyncPropertyCell::get_or_init(#cell, || async move {
                 let #value: #ty = #body;
+                // A body that diverges (`todo!()`) makes this unreachable; that is not the user's.
+                #[allow(unreachable_code)]
                 #value
             }).await
         }

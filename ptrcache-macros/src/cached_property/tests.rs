@@ -49,6 +49,7 @@ fn async_method_awaits_an_async_cell() {
             let __cell = ::ptrcache::__private::AsyncPropertyField::<String>::cell(__field);
             ::ptrcache::__private::AsyncPropertyCell::get_or_init(__cell, || async move {
                 let __value: String = { load().await };
+                #[allow(unreachable_code)]
                 __value
             }).await
         }

@@ -32,8 +32,8 @@ pub(crate) enum Pass<'a> {
 
 /// What the function returns.
 pub(crate) struct Output {
-    /// `-> Result<T, E>` (any path whose last name ends in `Result`, so aliases like
-    /// `io::Result<T>` and `ApiResult<T>` too): only `Ok` is cached.
+    /// `-> Result<T, E>` (any path whose last name is `Result`, so aliases like
+    /// `io::Result<T>` too): only `Ok` is cached.
     pub(crate) fallible: bool,
     /// The type the cache stores: `T` of `Arc<T>` when `shared`, else the returned (`Ok`) type.
     pub(crate) value: Type,
@@ -86,8 +86,9 @@ impl Output {
             ReturnType::Type(_, ty) => ((**ty).clone(), ty.span()),
             ReturnType::Default => (syn::parse_quote!(()), name_span),
         };
-        // `Result`, `io::Result` and aliases like `ApiResult<T>`, as the docs promise.
-        let ok = generic_args(&returned, |name| name.ends_with("Result")).map(|args| args[0].clone());
+        // `Result`, and aliases named so (`io::Result<T>`). Not `ApiResult<T>`: a type of such a
+        // name may as well be a struct (`SearchResult<T>`), which must stay a plain value.
+        let ok = generic_args(&returned, |name| name == "Result").map(|args| args[0].clone());
         let fallible = ok.is_some();
         let ok = ok.unwrap_or(returned);
         match generic_args(&ok, |name| name == "Arc").as_deref() {

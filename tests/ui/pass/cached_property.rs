@@ -12,6 +12,7 @@ mod shapes {
         pub(crate) label: AsyncPropertyCell<String>,
         pub(crate) diameter: PropertyCell<f64>,
         pub(crate) name: AsyncPropertyCell<String>,
+        pub(crate) kind: AsyncPropertyCell<String>,
     }
 }
 
@@ -44,6 +45,14 @@ mod properties {
         pub async fn name<'a>(&'a self) -> String {
             format!("circle of diameter {}", self.diameter())
         }
+
+        /// A body that leaves by `return` (diverges): the expansion's code after it is not
+        /// reported as unreachable.
+        #[cached_property]
+        #[allow(clippy::needless_return)]
+        pub async fn kind(&self) -> String {
+            return "circle".to_string();
+        }
     }
 }
 
@@ -56,4 +65,6 @@ fn main() {
     assert_eq!(*circle.diameter(), 2.0);
     let name = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(circle.name());
     assert_eq!(name, "circle of diameter 2");
+    let kind = tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(circle.kind());
+    assert_eq!(kind, "circle");
 }
