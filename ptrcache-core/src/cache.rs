@@ -278,11 +278,10 @@ where
 
     /// The live value for `key`, or `None`.
     ///
-    /// An expired entry is never returned; `get` removes it, unless another thread is writing
-    /// to its shard at that moment or the `get` comes from a key's `Eq` (a later call or sweep
-    /// does then: a `get` never waits for a writer). A `get` never waits for a running
-    /// initializer of `key` either: it returns `None` (or the previous value, if it is still
-    /// live).
+    /// An expired entry is never returned; `get` removes it, unless that would wait for another
+    /// thread that holds or reads its shard at that moment (a later call or sweep does then: a
+    /// `get` never waits). Nor does a `get` wait for a running initializer of `key`: it returns
+    /// `None` (or the previous value, if it is still live).
     ///
     /// ```
     /// let cache = ptrcache::PtrCache::<String, u32>::new();

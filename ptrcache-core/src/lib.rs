@@ -36,8 +36,8 @@
 //! Expired values are released by [`PtrCache::purge_expired`], by lookups that meet them, and
 //! by normal traffic: each insertion also checks two slots of its shard (once an entry of the
 //! shard can have expired), a lookup that meets an expired entry checks sixteen, so does every
-//! 64th `get` of a shard that misses, unless another thread is writing to the shard or the
-//! `get` comes from a key's `Eq` (hits alone release nothing), eviction
+//! 64th `get` of a shard that misses, unless that would wait for another thread (hits alone
+//! release nothing), eviction
 //! takes expired entries first, and a shard that removals leave three quarters empty releases
 //! all its expired values as it compacts (so a `remove` or a `set` may release other keys'
 //! expired values too). No background thread is started.
