@@ -257,18 +257,19 @@ where
         self.probe(shard, hash, key).ok()
     }
 
-    /// Like [`lookup`](Self::lookup), and on a miss tells whether an expired entry is in the way
-    /// (`Err(true)`), so that a miss on an absent key costs one probe, not two.
+    /// Like [`lookup`](Self::lookup), and on a miss tells where an expired entry is in the way
+    /// (`Err(Some(slab index))`), so that a miss on an absent key costs one probe, not two, and
+    /// the expired one can be removed without comparing keys again.
     #[inline]
-    fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, bool>
+    fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, Option<u32>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         let store = shard.read(&self.readers);
-        let node = store.get(hash, key).ok_or(false)?;
+        let (index, node) = store.find(hash, key).ok_or(None)?;
         if !is_live(node) {
-            return Err(true);
+            return Err(Some(index));
         }
         node.touch();
         let value = Arc::clone(&node.value);
@@ -278,10 +279,10 @@ where
 
     /// The live value for `key`, or `None`.
     ///
-    /// An expired entry is never returned; `get` removes it, unless that would wait for another
+    /// An expired entry is never returned; `get` removes it, unless that would wait for a
     /// thread that holds or reads its shard at that moment (a later call or sweep does then: a
-    /// `get` never waits). Nor does a `get` wait for a running initializer of `key`: it returns
-    /// `None` (or the previous value, if it is still live).
+    /// `get` does not wait to clean up). Nor does a `get` wait for a running initializer of
+    /// `key`: it returns `None` (or the previous value, if it is still live).
     ///
     /// ```
     /// let cache = ptrcache::PtrCache::<String, u32>::new();
@@ -300,42 +301,27 @@ where
         match self.probe(shard, hash, key) {
             Ok(value) => Some(value),
             Err(expired) => {
-                self.miss(shard, hash, key, expired);
+                self.miss(shard, expired);
                 None
             }
         }
     }
 
+    /// Counts a `get`'s miss. The removal of the expired entry it met (at slab index `expired`),
+    /// or every [`MISSES_PER_SWEEP`]th miss's sweep, is skipped if it would wait (see
+    /// [`Shard::try_write`]): a `get` does not wait to clean up, and from a key's `Eq` it could
+    /// wait for itself. The expired entry is not returned either way; a later call removes it.
+    /// Neither compares keys, so no user code runs under the write lock.
     #[cold]
-    fn miss<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q, expired: bool)
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
+    fn miss(&self, shard: &Shard<K, V>, expired: Option<u32>) {
         let misses = Counters::add_miss(&shard.counters.misses, 1);
-        if expired {
-            self.remove_if_expired(shard, hash, key);
+        if let Some(index) = expired {
+            self.try_write(shard, |store, counters, trash| store.remove_expired_at(index, counters, trash));
         } else if misses.is_multiple_of(MISSES_PER_SWEEP) && shard.len() > 0 {
             // Lookups that miss release expired values too, as inserts do (a cache that only
-            // sees gets kept every expired value that no get asked for). Skipped rather than
-            // waited for: a plain `get` must not wait for a writer, nor write from a key's `Eq`.
+            // sees gets kept every expired value that no get asked for).
             self.try_write(shard, Store::sweep_after_miss);
         }
-    }
-
-    /// Removes `key`'s entry if it has expired (it may have been replaced meanwhile), and sweeps
-    /// a few more slots of the shard while it holds the lock; skipped if that would wait (see
-    /// [`Shard::try_write`]): the expired entry is not returned either way.
-    fn remove_if_expired<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q)
-    where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        self.try_write(shard, |store, counters, trash| {
-            if store.get(hash, key).is_some_and(|node| !is_live(node)) {
-                store.remove_expired(hash, key, counters, trash);
-            }
-        });
     }
 
     /// Whether `key` has a live value. Counts neither a hit nor a miss.

@@ -97,14 +97,18 @@
 //!   not be stored behaves as a failed initializer: nothing stored, waiters retry). The cache
 //!   calls `Hash` only outside its locks (each entry keeps its hash, so growing a table and
 //!   evicting never rehash keys), and `Eq` only before it changes anything.
-//! - **A key whose `Eq` uses the cache it is compared in**: lookups from it never write (they
-//!   leave the removal of expired entries to later calls). Writing to the very shard being read
-//!   panics with a clear message instead of waiting for itself when the reading thread has a
-//!   slot (test in `hostile.rs`), and deadlocks when it reads through the lock (no slot, or a
-//!   nested read); reading that shard again while another thread writes to it deadlocks, like a
-//!   read lock taken twice. Other shards and other caches are fine on one thread, but two
-//!   threads whose `Eq`s each write to the shard the other is reading deadlock, as locks taken
-//!   in opposite orders do. Keep `Eq` free of cache calls.
+//! - **A key whose `Eq` uses the cache it is compared in**: keep `Eq` free of cache calls.
+//!   What happens otherwise: a `get` compares keys only while reading, and its clean-up (the
+//!   removal of the expired entry it met, a sweep) compares none and is skipped rather than
+//!   waited for, so an `Eq` that only looks keys up, called by `get`, works on one thread (tests
+//!   in `hostile.rs`). The calls that store or remove (`set`, `remove`, the get-or-insert
+//!   calls) compare keys under the shard's write lock: an `Eq` that then uses that shard at
+//!   all deadlocks. An `Eq` that writes to the shard being read panics with a clear message
+//!   instead of waiting for itself when the reading thread has a slot, and deadlocks when it
+//!   reads through the lock (no slot, or a nested read). Reading a shard again while another
+//!   thread writes to it deadlocks, like a read lock taken twice, and two threads whose `Eq`s
+//!   each write to the shard the other is reading deadlock, as locks taken in opposite orders
+//!   do.
 //! - **A key or value whose `Drop` uses the cache**: the cache drops the keys and values it does
 //!   not keep after unlocking, so their `Drop` may call it.
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and

@@ -265,9 +265,19 @@ impl<K, V> Store<K, V> {
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
+        self.find(hash, key).map(|(_, node)| node)
+    }
+
+    /// [`get`](Self::get), with the entry's slab index.
+    #[inline]
+    pub(crate) fn find<Q>(&self, hash: u64, key: &Q) -> Option<(u32, &Node<K, V>)>
+    where
+        K: Borrow<Q>,
+        Q: Eq + ?Sized,
+    {
         let slab = &self.slab;
         let index = *self.table.find(table_hash(hash), |&index| slab.node(index).key.borrow() == key)?;
-        Some(slab.node(index))
+        Some((index, slab.node(index)))
     }
 
     /// Stores `value` for `key` with `deadline`, replacing an old value, evicting one entry if
@@ -383,6 +393,22 @@ impl<K, V> Store<K, V> {
             self.remove(hash, key, now, counters, trash).expect("entry found under the same lock");
         Counters::add(&counters.expirations, 1);
         trash.push(key, value);
+        self.sweep(now, LOOKUP_SWEEP_STEPS, counters, trash);
+    }
+
+    /// Removes the entry at slab `index` if it has expired, for a lookup that found it so
+    /// without the lock (the slot may hold another entry by now, or none: an expired one goes
+    /// as well, a live one stays), then sweeps as [`remove_expired`](Self::remove_expired)
+    /// does. Compares no keys.
+    pub(crate) fn remove_expired_at(&mut self, index: u32, counters: &Counters, trash: &mut Trash<K, V>) {
+        let now = clock::coarse_now();
+        if self.slab.get(index as usize).is_some_and(|node| !is_live(node)) {
+            self.policy.forget(&mut self.slab, index);
+            let node = self.remove_at(index);
+            Counters::add(&counters.expirations, 1);
+            trash.push(node.key, node.value);
+            self.shrink_if_sparse(now, counters, trash);
+        }
         self.sweep(now, LOOKUP_SWEEP_STEPS, counters, trash);
     }
 
