@@ -855,6 +855,46 @@ mod tests {
     }
 
     #[test]
+    fn removing_an_expired_entry_by_a_stale_index_removes_only_an_expired_one() {
+        // `get` finds an expired entry without the lock and removes it by slab index under the
+        // lock; meanwhile the slot may have been freed, reused, or compacted away.
+        let mut store = Store::new(1_000);
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        let insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, trash: &mut Trash<u64, u64>| {
+            assert!(store.insert(hash_of(key), key, Arc::new(key), deadline, 0, &counters, trash, || false));
+        };
+        for key in 0..20 {
+            insert(&mut store, key, if key == 5 { 10 } else { clock::NEVER }, &mut trash);
+        }
+        let expirations = || counters.expirations.load(std::sync::atomic::Ordering::Relaxed);
+        let (index, _) = store.find(hash_of(5), &5).expect("stored");
+        // Freed meanwhile: nothing to remove.
+        assert!(store.remove(hash_of(5), &5, 0, &counters, &mut trash).is_some());
+        store.remove_expired_at(index, &counters, &mut trash);
+        assert_eq!((store.len(), expirations()), (19, 0));
+        // Reused by a live entry: it stays.
+        insert(&mut store, 100, clock::NEVER, &mut trash);
+        assert_eq!(store.find(hash_of(100), &100).map(|(at, _)| at), Some(index));
+        store.remove_expired_at(index, &counters, &mut trash);
+        assert!(store.get(hash_of(100), &100).is_some());
+        assert_eq!((store.len(), expirations()), (20, 0));
+        // Reused by another expired entry: it goes, as a sweep's would, counted once.
+        assert!(store.remove(hash_of(100), &100, 0, &counters, &mut trash).is_some());
+        insert(&mut store, 101, 10, &mut trash);
+        store.remove_expired_at(index, &counters, &mut trash);
+        assert!(store.get(hash_of(101), &101).is_none());
+        assert_eq!((store.len(), expirations()), (19, 1));
+        // Past the end of a slab that compaction shrank: nothing happens, nothing panics.
+        for key in (0..20).filter(|&key| key != 5 && key != 0) {
+            assert!(store.remove(hash_of(key), &key, 0, &counters, &mut trash).is_some());
+        }
+        assert!(store.slab.nodes.len() < 20, "the slab did not shrink");
+        store.remove_expired_at(19, &counters, &mut trash);
+        assert_eq!(store.len(), 1);
+        assert!(store.get(hash_of(0), &0).is_some());
+    }
+
+    #[test]
     fn an_emptied_store_holds_no_memory() {
         let mut store = filled(100);
         let (counters, mut trash) = (Counters::default(), Trash::default());

@@ -54,7 +54,7 @@ pub trait AsyncContender<V: Value>: Sized + Send + Sync {
     }
 }
 
-/// ptrcache's `aget_with` (and its sync `get`, which never waits).
+/// ptrcache's `aget_with` (and its sync `get`, which never waits for an initializer).
 #[derive(Debug)]
 pub struct PtrAsync<V>(pub ptrcache::PtrCache<u64, V>);
 
