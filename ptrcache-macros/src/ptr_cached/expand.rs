@@ -118,6 +118,9 @@ pub(crate) fn expand(function: &Function<'_>, options: &Options) -> TokenStream 
     let inner_body = respan_group(Delimiter::Brace, quote!(#(#inner_attrs)* #(#stmts)*), block_span);
     let outer_body = quote! {
         #import
+        // The user's signature, written twice: clippy's lints on it are left to the outer
+        // function, so that each is reported once.
+        #[allow(clippy::needless_lifetimes, clippy::ref_option, clippy::trivially_copy_pass_by_ref)]
         #body_sig #inner_body
         #(#arg_checks)*
         #key_check
