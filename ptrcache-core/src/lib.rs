@@ -35,10 +35,11 @@
 //! less than 100 ms; other platforms read the precise clock every time.)
 //! Expired values are released by [`PtrCache::purge_expired`], by lookups that meet them, and
 //! by normal traffic: each insertion also checks two slots of its shard (once an entry of the
-//! shard can have expired), a lookup that meets an expired entry checks sixteen, so does every
-//! 64th `get` of a shard that misses, unless that would wait for another thread (hits alone
-//! release nothing), eviction
-//! takes expired entries first, and a shard that removals leave three quarters empty releases
+//! shard can have expired), a lookup that meets an expired entry removes it and checks sixteen
+//! slots, every 64th `get` of a shard that misses checks sixteen too (a `get` skips this
+//! clean-up when it would wait: another thread holds or reads the shard, or it runs inside a
+//! key's `Eq`; a later call does it; hits alone release nothing), eviction takes expired
+//! entries first, and a shard that removals leave three quarters empty releases
 //! all its expired values as it compacts (so a `remove` or a `set` may release other keys'
 //! expired values too). No background thread is started.
 //!
@@ -110,7 +111,8 @@
 //!   each write to the shard the other is reading deadlock, as locks taken in opposite orders
 //!   do.
 //! - **A key or value whose `Drop` uses the cache**: the cache drops the keys and values it does
-//!   not keep after unlocking, so their `Drop` may call it.
+//!   not keep after unlocking, so their `Drop` may call it (tested for keys; values go the same
+//!   way, through the shard's trash).
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
 //!   finished its work on that shard, so the panic reaches the caller of the call that released
 //!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and
@@ -120,9 +122,9 @@
 //!   when a `Vec` drops them.
 //! - **Huge and zero durations**: an expiration that would overflow the clock
 //!   (`Duration::MAX`, `Expiration::from_secs(i64::MAX)`) means never; `Duration::ZERO` expires
-//!   at once: the call returns the value and the cache does not keep it. A few nanoseconds have
-//!   passed by the next call: such a value is stored but never returned, and released like any
-//!   expired value.
+//!   at once: the call returns the value and the cache does not keep it. A value with an
+//!   expiration of a few nanoseconds has expired by the next call: it is stored but never
+//!   returned, and released like any expired value.
 //! - **`max_entries(usize::MAX)`**: nothing of that size is allocated; a cache allocates its
 //!   shards (at most 256, a few cache lines each) up front, and storage grows with the entries.
 //! - **Initializers that call back into the cache**: for other keys, they may do anything (no
