@@ -111,8 +111,7 @@
 //!   each write to the shard the other is reading deadlock, as locks taken in opposite orders
 //!   do.
 //! - **A key or value whose `Drop` uses the cache**: the cache drops the keys and values it does
-//!   not keep after unlocking, so their `Drop` may call it (tested for keys; values go the same
-//!   way, through the shard's trash).
+//!   not keep after unlocking, so their `Drop` may call it.
 //! - **A value whose `Drop` panics**: values are dropped after the cache has unlocked and
 //!   finished its work on that shard, so the panic reaches the caller of the call that released
 //!   the value (an eviction by `set`, `remove`, `clear`, `purge_expired`, dropping the cache) and

@@ -709,3 +709,33 @@ fn lookups_from_eqs_on_two_threads_never_wait_for_each_other() {
     });
     assert!(rounds > 0);
 }
+
+/// A value whose `Drop` reads [`REENTRANT_VALUE_DROP`].
+struct ReadsCacheOnDrop;
+
+impl Drop for ReadsCacheOnDrop {
+    fn drop(&mut self) {
+        let _ = REENTRANT_VALUE_DROP.get(&0);
+    }
+}
+
+/// One shard, so that every drop reads the shard that released the value.
+static REENTRANT_VALUE_DROP: std::sync::LazyLock<PtrCache<u64, ReadsCacheOnDrop>> =
+    std::sync::LazyLock::new(|| PtrCache::builder().max_entries(2).build());
+
+#[test]
+fn a_value_whose_drop_uses_the_cache_is_dropped_after_unlocking() {
+    // Replaced, evicted, removed, cleared: each releases a value whose `Drop` reads the shard;
+    // dropped under the shard's write lock, it would wait for that lock forever.
+    within(Duration::from_secs(10), || {
+        let cache = &*REENTRANT_VALUE_DROP;
+        cache.set(0, ReadsCacheOnDrop);
+        cache.set(0, ReadsCacheOnDrop); // replaces
+        for key in 1..10 {
+            cache.set(key, ReadsCacheOnDrop); // evicts
+        }
+        cache.remove(&9);
+        cache.clear();
+        assert!(cache.is_empty());
+    });
+}
