@@ -401,12 +401,11 @@ impl<K, V> Store<K, V> {
     /// as well, a live one stays), then sweeps as [`remove_expired`](Self::remove_expired)
     /// does. Compares no keys.
     pub(crate) fn remove_expired_at(&mut self, index: u32, counters: &Counters, trash: &mut Trash<K, V>) {
-        let now = clock::coarse_now();
-        if self.slab.get(index as usize).is_some_and(|node| !is_live(node)) {
-            self.policy.forget(&mut self.slab, index);
-            let node = self.remove_at(index);
+        // The precise time, which the lookup judged the entry by (the coarse time may not have
+        // passed a deadline that the precise time has).
+        let now = clock::now();
+        if matches!(self.expire_slot(index as usize, now, trash), Slot::Expired) {
             Counters::add(&counters.expirations, 1);
-            trash.push(node.key, node.value);
             self.shrink_if_sparse(now, counters, trash);
         }
         self.sweep(now, LOOKUP_SWEEP_STEPS, counters, trash);

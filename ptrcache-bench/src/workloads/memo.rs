@@ -21,10 +21,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
-/// Rounds in a full run: more than most workloads, since 1-thread ratios swing most with the
-/// host's state (the hit's between the rounds of one run: 0.43-1.68 at 5ab5d73, 0.81-1.71 at
-/// 7afd22c) and each round is short.
-pub const ROUNDS: usize = 9;
+/// Rounds in a full run: as many as `hit`'s, for the same reason (short rounds, 1-thread
+/// ratios that swing with the host's state).
+pub const ROUNDS: usize = super::hit::ROUNDS;
 /// Distinct arguments.
 pub const ARGS: usize = 1_000;
 /// Capacity of every memo cache.

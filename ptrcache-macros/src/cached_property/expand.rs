@@ -18,8 +18,10 @@ use syn::{FnArg, Member, Type, parse_quote, parse_quote_spanned};
 // }
 //
 // and `async fn` alike, with `AsyncPropertyField` and `AsyncPropertyCell`, whose
-// `get_or_init(__cell, || async move { let __value: f64 = { body }; __value })` is awaited. The body stays a block of its own
-// (a closure's, an async block's), so `return` and `?` in it keep their meaning. The field is
+// `get_or_init(__cell, || async move { let __value: f64 = { body }; __value })` is awaited
+// (the typed `let` coerces the body's value, as a closure's `-> T` does). The body stays a
+// block of its own (a closure's, an async block's), so `return` and `?` in it keep their
+// meaning. The field is
 // reached by destructuring `Self`, not by `self.area`, so that a missing field is reported as
 // such rather than as "attempted to take value of method `area`".
 pub(super) fn expand(options: &Options, property: Property) -> TokenStream {
