@@ -130,8 +130,10 @@ impl Policy {
 
     /// Puts a new entry in the small queue, and counts its key.
     pub(crate) fn admit<K, V>(&mut self, slab: &mut Slab<K, V>, index: u32, hash: u64) {
-        self.sketch.count(hash, slab.capacity());
-        slab.node_mut(index).queue = Queue::Small;
+        let seen = self.sketch.count(hash, slab.capacity());
+        let node = slab.node_mut(index);
+        node.queue = Queue::Small;
+        node.seen = seen;
         self.small.push_back(slab, index);
     }
 
@@ -198,7 +200,7 @@ impl Policy {
                 // Hit while in the small queue: promoted, its hits counted.
                 node.set_credit(0);
                 for _ in 0..credit {
-                    self.sketch.count(hash, capacity);
+                    node.seen = self.sketch.count(hash, capacity);
                 }
                 self.promote(slab, index);
                 continue;
@@ -210,7 +212,8 @@ impl Policy {
             // The newcomer against the main queue's victim: the one seen more often stays.
             let rival = self.main_victim(slab, &expired).filter(|rival| {
                 rival.expired
-                    || self.sketch.frequency(hash) > self.sketch.frequency(spread(slab.node(rival.index).tag))
+                    || self.sketch.recall(slab.node(index).seen)
+                        > self.sketch.recall(slab.node(rival.index).seen)
             });
             let Some(rival) = rival else {
                 self.small.unlink(slab, index);
@@ -260,8 +263,7 @@ impl Policy {
             // A hit entry gets another round; the credit it spends bounds the rounds, which
             // makes eviction O(1) amortized.
             node.set_credit(credit - 1);
-            let hash = spread(node.tag);
-            self.sketch.count(hash, capacity);
+            node.seen = self.sketch.count(spread(node.tag), capacity);
             self.main.unlink(slab, index);
             self.main.push_back(slab, index);
         }

@@ -18,6 +18,16 @@
 //! (5,000 entries, 64 shards on 2 cores) holds 80 KiB of sketch. It is allocated when the shard
 //! first evicts and freed when the shard compacts or is cleared, so a cache that never fills
 //! never pays for it.
+//!
+//! Only counting reads the counters. The estimate a count leaves is kept in the entry as a
+//! [`Seen`] (in what was padding), with the number of halvings so far, and the policy compares
+//! two keys by their `Seen`s, which [`Sketch::recall`] brings up to date by halving them as often
+//! as the counters were halved since: the two entries are read for the comparison anyway, while
+//! their sketch blocks rarely are in the L1 cache. Against reading the counters, 1M get-or-inserts
+//! at Zipf 0.8 over 1M keys into 100k entries ran 4% fewer instructions and 10% fewer L1 misses
+//! in the cache's code (cachegrind), with the same hit ratios (`ptrcache-bench ratio`: 48.80%
+//! real-trace mean, 61.23% synthetic). What a recalled estimate leaves out is what keys sharing
+//! a counter added since its own last count: a count-min sketch's error, which it avoids.
 
 /// Counts per entry of the shard between two halvings of every counter.
 const SAMPLE_PER_ENTRY: u64 = 100;
@@ -40,19 +50,38 @@ const COUNTERS_PER_WORD: usize = 16;
 /// The largest count.
 const MAX_COUNT: u64 = 15;
 
+/// Words after the blocks: the counts since the last halving, and the halvings so far.
+const TAIL_WORDS: usize = 2;
+
+/// Bits of a [`Seen`] that hold the estimate; the others count halvings (modulo 4,096).
+const SEEN_COUNT_BITS: u32 = 4;
+
+/// The estimate's bits in a [`Seen`].
+const SEEN_COUNT_MASK: u16 = (1 << SEEN_COUNT_BITS) - 1;
+
+/// The halvings' bits in a [`Seen`], shifted down.
+const SEEN_EPOCH_MASK: u16 = u16::MAX >> SEEN_COUNT_BITS;
+
+/// A key's estimate as its last count left it, and when: see the module docs. Halvings are
+/// kept modulo 4,096, so an entry not counted for 4,096 halvings (409,600 counts per entry of
+/// the shard) may be taken for as frequent as it was, until one of its hits is counted.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Seen(u16);
+
 #[derive(Debug, Default)]
 pub(crate) struct Sketch {
-    /// Blocks of [`BLOCK_WORDS`] words, then one word that counts the counts since the last
-    /// halving (in the same allocation: a separate field would pad the shard past 256 bytes).
-    /// Empty until the shard first evicts.
+    /// Blocks of [`BLOCK_WORDS`] words, then [`TAIL_WORDS`]: the counts since the last halving
+    /// and the halvings so far (in the same allocation: a separate field would pad the shard past
+    /// 256 bytes). Empty until the shard first evicts.
     words: Box<[u64]>,
 }
 
 impl Sketch {
-    /// Counts one sighting of the key with table hash `hash`, in a shard of `capacity` entries.
-    /// Nothing is counted before the sketch is allocated.
-    pub(crate) fn count(&mut self, hash: u64, capacity: usize) {
-        let Some((start, counters)) = self.locate(hash) else { return };
+    /// Counts one sighting of the key with table hash `hash`, in a shard of `capacity` entries,
+    /// and returns the key's estimate after it. Nothing is counted before the sketch is
+    /// allocated (the estimate is then 0).
+    pub(crate) fn count(&mut self, hash: u64, capacity: usize) -> Seen {
+        let Some((start, counters)) = self.locate(hash) else { return Seen::default() };
         let block: &mut [u64; BLOCK_WORDS] =
             (&mut self.words[start..start + BLOCK_WORDS]).try_into().expect("a whole block");
         let least = least(block, counters);
@@ -66,14 +95,26 @@ impl Sketch {
                 }
             }
         }
-        let additions = self.words.last_mut().expect("allocated");
+        let estimate = (least + 1).min(MAX_COUNT);
+        let seen = self.seen(estimate);
+        let [additions, _] = self.tail_mut();
         *additions += 1;
         if *additions >= sample(capacity) {
             self.halve();
         }
+        seen
+    }
+
+    /// A [`Seen`]'s estimate now: halved once per halving of the counters since (0 to 15).
+    pub(crate) fn recall(&self, seen: Seen) -> u64 {
+        let Some(&halvings) = self.words.last() else { return 0 };
+        #[allow(clippy::cast_possible_truncation, reason = "halvings are kept modulo 4,096")]
+        let since = (halvings as u16).wrapping_sub(seen.0 >> SEEN_COUNT_BITS) & SEEN_EPOCH_MASK;
+        u64::from(seen.0 & SEEN_COUNT_MASK).checked_shr(u32::from(since)).unwrap_or(0)
     }
 
     /// How often the key with table hash `hash` was counted lately (0 to 15, an overestimate).
+    #[cfg(test)]
     pub(crate) fn frequency(&self, hash: u64) -> u64 {
         let Some((start, counters)) = self.locate(hash) else { return 0 };
         least(self.words[start..start + BLOCK_WORDS].try_into().expect("a whole block"), counters)
@@ -82,7 +123,7 @@ impl Sketch {
     /// Allocates the counters for a shard of `capacity` entries, if they are not yet.
     pub(crate) fn allocate(&mut self, capacity: usize) {
         if self.words.is_empty() {
-            self.words = vec![0; words(capacity) + 1].into_boxed_slice();
+            self.words = vec![0; words(capacity) + TAIL_WORDS].into_boxed_slice();
         }
     }
 
@@ -96,7 +137,7 @@ impl Sketch {
         *self = Sketch::default();
     }
 
-    /// The size in words, the count word included (0 while unallocated).
+    /// The size in words, the tail included (0 while unallocated).
     #[cfg(test)]
     pub(crate) fn allocated_words(&self) -> usize {
         self.words.len()
@@ -108,7 +149,7 @@ impl Sketch {
     /// whole sketch) let the compiler drop the bounds checks of the four reads.
     #[inline]
     fn locate(&self, hash: u64) -> Option<(usize, [(usize, u32); 4])> {
-        let blocks = (self.words.len() / BLOCK_WORDS) as u64; // the count word is not a block
+        let blocks = (self.words.len() / BLOCK_WORDS) as u64; // the tail is not a block
         if blocks == 0 {
             return None;
         }
@@ -127,12 +168,27 @@ impl Sketch {
         ))
     }
 
+    /// The counts since the last halving and the halvings so far.
+    fn tail_mut(&mut self) -> &mut [u64; TAIL_WORDS] {
+        let start = self.words.len() - TAIL_WORDS;
+        (&mut self.words[start..]).try_into().expect("allocated")
+    }
+
+    /// A [`Seen`] of `estimate` now.
+    fn seen(&self, estimate: u64) -> Seen {
+        let halvings = self.words.last().copied().unwrap_or(0);
+        #[allow(clippy::cast_possible_truncation, reason = "a 4-bit estimate and halvings modulo 4,096")]
+        Seen(((halvings as u16) << SEEN_COUNT_BITS) | estimate as u16)
+    }
+
     fn halve(&mut self) {
-        let (additions, counters) = self.words.split_last_mut().expect("allocated");
-        for word in counters {
+        let start = self.words.len() - TAIL_WORDS;
+        for word in &mut self.words[..start] {
             *word = (*word >> 1) & 0x7777_7777_7777_7777;
         }
+        let [additions, halvings] = self.tail_mut();
         *additions /= 2;
+        *halvings += 1;
     }
 }
 
@@ -225,6 +281,32 @@ mod tests {
             sketch.count(hash(100 + key), capacity);
         }
         assert!(sketch.frequency(hash(7)) <= 8, "not halved: {}", sketch.frequency(hash(7)));
-        assert!(*sketch.words.last().unwrap() < sample(capacity));
+        assert!(sketch.tail_mut()[0] < sample(capacity));
+    }
+
+    #[test]
+    fn a_recalled_estimate_is_the_count_it_returned_halved_as_often_as_the_counters() {
+        let capacity = 16;
+        let mut sketch = allocated(capacity);
+        let mut seen = Seen::default();
+        for expected in 1..=15 {
+            seen = sketch.count(hash(7), capacity);
+            assert_eq!(sketch.recall(seen), expected);
+        }
+        let saturated = sketch.count(hash(7), capacity);
+        assert_eq!(sketch.recall(saturated), 15);
+        let mut others = 100;
+        for halvings in 1..=5 {
+            while sketch.tail_mut()[1] < halvings {
+                sketch.count(hash(others), capacity);
+                others += 1;
+            }
+            // Other keys may share a counter with key 7 and inflate what the sketch says, never
+            // what was recalled.
+            assert_eq!(sketch.recall(seen), 15 >> halvings);
+            assert!(sketch.frequency(hash(7)) >= sketch.recall(seen));
+        }
+        assert_eq!(Sketch::default().recall(seen), 0, "an unallocated sketch knows nothing");
+        assert_eq!(Sketch::default().count(hash(7), capacity), Seen::default());
     }
 }

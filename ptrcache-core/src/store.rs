@@ -13,6 +13,7 @@
 use crate::clock::{self, Nanos};
 use crate::flight::Flight;
 use crate::policy::{Links, Policy, Queue};
+use crate::sketch::Seen;
 use crate::stats::Counters;
 use crate::sync::{Arc as SyncArc, AtomicU8, AtomicU32, Ordering, ThreadId};
 use hashbrown::HashTable;
@@ -64,6 +65,9 @@ pub(crate) struct Node<K, V> {
     /// Hits since the policy last looked, saturating at [`MAX_CREDIT`]; written by readers.
     credit: AtomicU8,
     pub(crate) queue: Queue,
+    /// How often the frequency sketch had seen the key when it last counted it (in what
+    /// would otherwise be padding).
+    pub(crate) seen: Seen,
     /// The low half of the key's hash, computed once outside the lock (see the module docs);
     /// the table's hash is derived from it by [`spread`], so 4 bytes suffice.
     pub(crate) tag: u32,
@@ -336,6 +340,7 @@ impl<K, V> Store<K, V> {
             deadline,
             links: Links::UNLINKED,
             queue: Queue::Small,
+            seen: Seen::default(),
             credit: AtomicU8::new(0),
         });
         let Store { table, slab, policy, .. } = self;
@@ -919,7 +924,7 @@ mod tests {
             &mut trash,
             || false
         ));
-        assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 1, "1,000 entries: 4,096 counters");
+        assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 2, "1,000 entries: 4,096 counters and the tail");
         let keys: Vec<u64> = store.live(0).map(|node| node.key).collect();
         for key in &keys[..800] {
             store.remove(hash_of(*key), key, 1, &counters, &mut trash);
