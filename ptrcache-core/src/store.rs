@@ -564,6 +564,10 @@ impl<K, V> Store<K, V> {
         let Store { table, slab, .. } = self;
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
         self.policy.free_sketch();
+        // What the freed sketch had seen goes with it (a new one starts its halvings at 0).
+        for node in self.slab.nodes.iter_mut().flatten() {
+            node.seen = Seen::default();
+        }
         self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
         // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
@@ -687,8 +691,8 @@ mod tests {
 
     #[test]
     fn an_entry_of_a_word_sized_key_takes_five_words() {
-        // key 8 + value pointer 8 + deadline 8 + links 8 + tag 4 + queue 1 + credit 1, padded;
-        // the memory benchmark's per-entry overhead rests on this.
+        // key 8 + value pointer 8 + deadline 8 + links 8 + tag 4 + credit 1 + queue 1 + seen 2,
+        // no padding left; the memory benchmark's per-entry overhead rests on this.
         assert_eq!(std::mem::size_of::<Option<Node<u64, [u8; 64]>>>(), 40);
     }
 
@@ -925,11 +929,21 @@ mod tests {
             || false
         ));
         assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 2, "1,000 entries: 4,096 counters and the tail");
-        let keys: Vec<u64> = store.live(0).map(|node| node.key).collect();
-        for key in &keys[..800] {
+        for key in 1_001..1_300 {
+            store.insert(hash_of(key), key, Arc::new(key), clock::NEVER, 1, &counters, &mut trash, || false);
+        }
+        // The entries the sketch has counted are the ones that stay.
+        let mut keys: Vec<(bool, u64)> =
+            store.live(0).map(|node| (node.seen != Seen::default(), node.key)).collect();
+        keys.sort_unstable();
+        let counted = keys.iter().filter(|&&(counted, _)| counted).count();
+        assert!(counted >= 200, "{counted} of {} counted", keys.len());
+        for (_, key) in &keys[..800] {
             store.remove(hash_of(*key), key, 1, &counters, &mut trash);
         }
         assert_eq!(store.policy.sketch_words(), 0, "kept after compaction");
+        assert_eq!(store.len(), 200);
+        assert!(store.live(0).all(|node| node.seen == Seen::default()), "estimates of a freed sketch kept");
     }
 
     #[test]
