@@ -30,7 +30,7 @@
 //!
 //! [`Node::touch`]: crate::store::Node::touch
 
-use crate::sketch::Sketch;
+use crate::sketch::{Seen, Sketch};
 use crate::store::{Node, Slab, spread};
 use crate::tuning::START_SHARE;
 
@@ -161,9 +161,13 @@ impl Policy {
     }
 
     /// Frees the frequency sketch (a shard that compacts is far from full: it is allocated
-    /// again when the shard next evicts).
-    pub(crate) fn free_sketch(&mut self) {
+    /// again when the shard next evicts), and the estimates it left in the entries: a new
+    /// sketch starts its halvings at 0, so they would read as current.
+    pub(crate) fn free_sketch<K, V>(&mut self, slab: &mut Slab<K, V>) {
         self.sketch.free();
+        for node in slab.nodes_mut() {
+            node.seen = Seen::default();
+        }
     }
 
     /// Takes an entry out of its queue (it is being removed).

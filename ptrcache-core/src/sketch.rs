@@ -111,9 +111,10 @@ impl Sketch {
 
     /// A [`Seen`]'s estimate now: halved once per halving of the counters since (0 to 15).
     pub(crate) fn recall(&self, seen: Seen) -> u64 {
-        let Some(&halvings) = self.words.last() else { return 0 };
-        #[allow(clippy::cast_possible_truncation, reason = "halvings are kept modulo 4,096")]
-        let since = (halvings as u16).wrapping_sub(seen.0 >> SEEN_COUNT_BITS) & SEEN_EPOCH_MASK;
+        if !self.is_allocated() {
+            return 0;
+        }
+        let since = self.epoch().wrapping_sub(seen.0 >> SEEN_COUNT_BITS) & SEEN_EPOCH_MASK;
         u64::from(seen.0 & SEEN_COUNT_MASK).checked_shr(u32::from(since)).unwrap_or(0)
     }
 
@@ -178,11 +179,16 @@ impl Sketch {
         (&mut self.words[start..]).try_into().expect("allocated")
     }
 
+    /// The halvings so far, modulo 4,096 once in a [`Seen`] (0 while unallocated).
+    fn epoch(&self) -> u16 {
+        #[allow(clippy::cast_possible_truncation, reason = "a `Seen` keeps halvings modulo 4,096")]
+        self.words.last().map_or(0, |&halvings| halvings as u16)
+    }
+
     /// A [`Seen`] of `estimate` now.
     fn seen(&self, estimate: u64) -> Seen {
-        let halvings = self.words.last().copied().unwrap_or(0);
-        #[allow(clippy::cast_possible_truncation, reason = "a 4-bit estimate and halvings modulo 4,096")]
-        Seen(((halvings as u16) << SEEN_COUNT_BITS) | estimate as u16)
+        #[allow(clippy::cast_possible_truncation, reason = "a 4-bit estimate")]
+        Seen((self.epoch() << SEEN_COUNT_BITS) | estimate as u16)
     }
 
     fn halve(&mut self) {
@@ -222,6 +228,18 @@ mod tests {
 
     fn hash(key: u64) -> u64 {
         key.wrapping_mul(0x2545_F491_4F6C_DD1D).rotate_left(17)
+    }
+
+    /// Counts keys from `others` until the counters have been halved `halvings` times.
+    fn count_others_until(
+        sketch: &mut Sketch,
+        capacity: usize,
+        others: &mut impl Iterator<Item = u64>,
+        halvings: u64,
+    ) {
+        while sketch.tail_mut()[1] < halvings {
+            sketch.count(hash(others.next().expect("endless")), capacity);
+        }
     }
 
     fn allocated(capacity: usize) -> Sketch {
@@ -299,12 +317,9 @@ mod tests {
         }
         let saturated = sketch.count(hash(7), capacity);
         assert_eq!(sketch.recall(saturated), 15);
-        let mut others = 100;
+        let mut others = 100..;
         for halvings in 1..=5 {
-            while sketch.tail_mut()[1] < halvings {
-                sketch.count(hash(others), capacity);
-                others += 1;
-            }
+            count_others_until(&mut sketch, capacity, &mut others, halvings);
             // Other keys may share a counter with key 7 and inflate what the sketch says, never
             // what was recalled.
             assert_eq!(sketch.recall(seen), 15 >> halvings);
@@ -315,10 +330,7 @@ mod tests {
         let late = sketch.count(hash(8), capacity);
         assert_eq!(sketch.recall(late), sketch.frequency(hash(8)));
         let estimate = sketch.recall(late);
-        while sketch.tail_mut()[1] < 7 {
-            sketch.count(hash(others), capacity);
-            others += 1;
-        }
+        count_others_until(&mut sketch, capacity, &mut others, 7);
         assert_eq!(sketch.recall(late), estimate >> 2);
         assert_eq!(Sketch::default().count(hash(7), capacity), Seen::default());
     }

@@ -127,6 +127,11 @@ impl<K, V> Slab<K, V> {
         self.nodes[index as usize].as_mut().expect("ptrcache: slab index of a free slot")
     }
 
+    /// Every entry, in slot order.
+    pub(crate) fn nodes_mut(&mut self) -> impl Iterator<Item = &mut Node<K, V>> {
+        self.nodes.iter_mut().flatten()
+    }
+
     #[allow(
         clippy::cast_possible_truncation,
         reason = "slab indices stay below the shard's capacity, which `PtrCache::from_parts` caps at \
@@ -563,11 +568,7 @@ impl<K, V> Store<K, V> {
         self.slab.free = Vec::new();
         let Store { table, slab, .. } = self;
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
-        self.policy.free_sketch();
-        // What the freed sketch had seen goes with it (a new one starts its halvings at 0).
-        for node in self.slab.nodes.iter_mut().flatten() {
-            node.seen = Seen::default();
-        }
+        self.policy.free_sketch(&mut self.slab);
         self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
         // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
