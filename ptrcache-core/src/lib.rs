@@ -202,6 +202,7 @@ mod expiration;
 mod flight;
 mod get_or_insert;
 mod loans;
+mod pending;
 mod policy;
 mod property;
 mod readers;

@@ -12,6 +12,7 @@
 
 use crate::clock::{self, Nanos};
 use crate::flight::Flight;
+use crate::pending::{Pending, PendingKeys};
 use crate::policy::{Links, Policy, Queue};
 use crate::sketch::Seen;
 use crate::stats::Counters;
@@ -165,28 +166,6 @@ impl<K, V> Slab<K, V> {
     }
 }
 
-/// A key whose initializer is running.
-#[derive(Debug)]
-pub(crate) struct Pending<K, V> {
-    pub(crate) key: K,
-    /// The key's hash, computed once outside the lock (see the module docs).
-    hash: u64,
-    /// Tells this record from a later one for the same key.
-    id: u64,
-    /// The thread running a synchronous initializer: if it asks for the same key, waiting
-    /// would deadlock.
-    pub(crate) sync_leader: Option<ThreadId>,
-    /// What waiters wait on; allocated by the first waiter.
-    flight: Option<SyncArc<Flight<V>>>,
-}
-
-impl<K, V> Pending<K, V> {
-    /// The flight to wait on, allocating it for the first waiter.
-    pub(crate) fn flight(&mut self) -> SyncArc<Flight<V>> {
-        SyncArc::clone(self.flight.get_or_insert_with(|| SyncArc::new(Flight::new())))
-    }
-}
-
 /// What a slab slot held when the expiry sweep (or a purge) looked at it.
 enum Slot {
     Free,
@@ -226,7 +205,7 @@ pub(crate) struct Store<K, V> {
     table: HashTable<u32>,
     slab: Slab<K, V>,
     policy: Policy,
-    pending: HashTable<Pending<K, V>>,
+    pending: PendingKeys<K, V>,
     /// Next slab slot the expiry sweep looks at.
     sweep_hand: usize,
     /// No entry expires before this (a lower bound), so until then the sweep has nothing to do
@@ -235,8 +214,6 @@ pub(crate) struct Store<K, V> {
     /// The least deadline the sweep has seen in its current pass over the slab, and of every
     /// entry stored since the pass began: the new `earliest` once the pass is over.
     pass_earliest: Nanos,
-    /// The id of the next pending record.
-    next_pending_id: u64,
 }
 
 impl<K, V> Store<K, V> {
@@ -250,11 +227,10 @@ impl<K, V> Store<K, V> {
                 lent: AtomicU32::new(0),
             },
             policy: Policy::new(capacity),
-            pending: HashTable::new(),
+            pending: PendingKeys::default(),
             sweep_hand: 0,
             earliest: clock::NEVER,
             pass_earliest: clock::NEVER,
-            next_pending_id: 0,
         }
     }
 
@@ -569,7 +545,7 @@ impl<K, V> Store<K, V> {
         let Store { table, slab, .. } = self;
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
         self.policy.free_sketch(&mut self.slab);
-        self.pending.shrink_to(self.pending.len(), |pending| pending.hash);
+        self.pending.shrink();
         // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
         self.pass_earliest = clock::NEVER;
@@ -646,7 +622,7 @@ impl<K, V> Store<K, V> {
         self.slab.free = Vec::new();
         // Initializations still running stay recorded; the room left by past ones is freed, so
         // that a cleared cache is back to an empty one's footprint.
-        self.pending.shrink_to(0, |pending| pending.hash);
+        self.pending.shrink();
         std::mem::take(&mut self.slab.nodes)
     }
 
@@ -660,23 +636,17 @@ impl<K, V> Store<K, V> {
     where
         K: Eq,
     {
-        self.pending.find_mut(hash, |pending| pending.key == *key)
+        self.pending.find_mut(hash, key)
     }
 
     /// Records that `key`'s initializer runs; returns the record's id.
     pub(crate) fn add_pending(&mut self, hash: u64, key: K, sync_leader: Option<ThreadId>) -> u64 {
-        let id = self.next_pending_id;
-        self.next_pending_id += 1;
-        let pending = Pending { key, hash, id, sync_leader, flight: None };
-        self.pending.insert_unique(hash, pending, |pending| pending.hash);
-        id
+        self.pending.add(hash, key, sync_leader)
     }
 
     /// Ends the record `id`, handing back its key and its flight, if a waiter made one.
     pub(crate) fn take_pending(&mut self, hash: u64, id: u64) -> Option<(K, Option<SyncArc<Flight<V>>>)> {
-        let entry = self.pending.find_entry(hash, |pending| pending.id == id).ok()?;
-        let pending = entry.remove().0;
-        Some((pending.key, pending.flight))
+        self.pending.take(hash, id)
     }
 }
 

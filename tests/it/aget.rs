@@ -286,3 +286,48 @@ fn aget_futures_are_send() {
     assert_send(&cache.aget_with("k".to_string(), || async { vec![] }));
     assert_send(&cache.try_aget_with("k".to_string(), || async { Ok::<_, std::io::Error>(vec![]) }));
 }
+
+#[test]
+fn a_shard_with_many_keys_loading_at_once_keeps_one_flight_per_key() {
+    // As the thread test in single_flight.rs, with tasks: 24 keys of one shard loading at once,
+    // past the few records a shard scans in place.
+    const KEYS: u32 = 24;
+    multi_thread().block_on(bounded(async {
+        let cache = Arc::new(PtrCache::<u32, u32>::builder().max_entries(10).build());
+        let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..KEYS).map(|_| AtomicUsize::new(0)).collect());
+        let release = Arc::new(tokio::sync::Barrier::new(KEYS as usize + 1));
+        let call = |key: u32| {
+            let (cache, runs, release) = (Arc::clone(&cache), Arc::clone(&runs), Arc::clone(&release));
+            tokio::spawn(async move {
+                let value = cache
+                    .aget_with(key, || async move {
+                        runs[key as usize].fetch_add(1, Ordering::SeqCst);
+                        release.wait().await;
+                        key * 3
+                    })
+                    .await;
+                (key, value)
+            })
+        };
+        let leaders: Vec<_> = (0..KEYS).map(call).collect();
+        while runs.iter().map(|r| r.load(Ordering::SeqCst)).sum::<usize>() < KEYS as usize {
+            tokio::task::yield_now().await;
+        }
+        let waiters: Vec<_> = (0..KEYS * 2).map(|i| call(i % KEYS)).collect();
+        // Each waiter counts its miss before it waits: release the initializers once all do.
+        while cache.stats().misses < u64::from(KEYS * 3) {
+            tokio::task::yield_now().await;
+        }
+        release.wait().await;
+        let mut firsts = Vec::new();
+        for leader in leaders {
+            firsts.push(leader.await.unwrap().1);
+        }
+        for waiter in waiters {
+            let (key, value) = waiter.await.unwrap();
+            assert!(Arc::ptr_eq(&value, &firsts[key as usize]), "a waiter of key {key} got another pointer");
+        }
+        assert!(runs.iter().all(|r| r.load(Ordering::SeqCst) == 1), "some key was initialized twice");
+        assert!(cache.len() <= 10);
+    }));
+}

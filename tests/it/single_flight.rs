@@ -1,5 +1,6 @@
 //! Concurrent get-or-insert calls on one missing key run the initializer once.
 
+use crate::util::within;
 use ptrcache::PtrCache;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier, mpsc};
@@ -134,4 +135,66 @@ fn each_waiting_call_counts_one_miss_and_no_hit() {
     assert_eq!(stats.hits + stats.misses, 9);
     assert!(stats.misses >= 1);
     assert_eq!(stats.inserts, 1);
+}
+
+#[test]
+fn a_shard_with_many_keys_loading_at_once_keeps_one_flight_per_key() {
+    within(Duration::from_secs(30), many_keys_loading_at_once_in_one_shard);
+}
+
+fn many_keys_loading_at_once_in_one_shard() {
+    // One shard (a bound this small has one), 24 keys loading at once: past the few records a
+    // shard scans in place, the rest are found through its hash table. Every initializer waits
+    // until all have started, and two more callers per key join while they wait.
+    const KEYS: u32 = 24;
+    let cache = PtrCache::<u32, u32>::builder().max_entries(10).build();
+    let runs: Vec<AtomicUsize> = (0..KEYS).map(|_| AtomicUsize::new(0)).collect();
+    let started = Barrier::new(KEYS as usize + 1);
+    let release = Barrier::new(KEYS as usize + 1);
+    let values = std::thread::scope(|s| {
+        let leaders: Vec<_> = (0..KEYS)
+            .map(|key| {
+                let (cache, runs, started, release) = (&cache, &runs, &started, &release);
+                s.spawn(move || {
+                    cache.get_or_insert_with(key, || {
+                        runs[key as usize].fetch_add(1, Ordering::SeqCst);
+                        started.wait();
+                        release.wait();
+                        key * 3
+                    })
+                })
+            })
+            .collect();
+        started.wait(); // every key is pending now
+        let waiters: Vec<_> = (0..KEYS * 2)
+            .map(|i| {
+                let (cache, runs) = (&cache, &runs);
+                s.spawn(move || {
+                    let key = i % KEYS;
+                    (
+                        key,
+                        cache.get_or_insert_with(key, || {
+                            runs[key as usize].fetch_add(1, Ordering::SeqCst);
+                            key * 3
+                        }),
+                    )
+                })
+            })
+            .collect();
+        // Each waiter counts its miss before it waits: release the initializers once all do.
+        while cache.stats().misses < u64::from(KEYS * 3) {
+            std::thread::yield_now();
+        }
+        release.wait();
+        let leaders: Vec<_> = leaders.into_iter().map(|leader| leader.join().unwrap()).collect();
+        let waiters: Vec<_> = waiters.into_iter().map(|waiter| waiter.join().unwrap()).collect();
+        (leaders, waiters)
+    });
+    let (leaders, waiters) = values;
+    assert!(runs.iter().all(|r| r.load(Ordering::SeqCst) == 1), "some key was initialized twice");
+    for (key, value) in waiters {
+        assert!(Arc::ptr_eq(&value, &leaders[key as usize]), "a waiter of key {key} got another pointer");
+        assert_eq!(*value, key * 3);
+    }
+    assert!(cache.len() <= 10);
 }
