@@ -181,8 +181,10 @@ fn many_keys_loading_at_once_in_one_shard() {
                 })
             })
             .collect();
-        // Each waiter counts its miss before it waits: release the initializers once all do.
-        while cache.stats().misses < u64::from(KEYS * 3) {
+        // Each waiter counts its miss before it waits: release the initializers once all
+        // did. (A waiter that found no record and stored a value would make a later one hit:
+        // counting hits too ends the wait, and the asserts below fail instead of a timeout.)
+        while cache.stats().misses + cache.stats().hits < u64::from(KEYS * 3) {
             std::thread::yield_now();
         }
         release.wait();
