@@ -557,7 +557,7 @@ impl<K, V> Store<K, V> {
         let node = self.slab.nodes[from as usize].take().expect("relocating a free slot");
         let tag = node.tag;
         self.slab.nodes[to as usize] = Some(node);
-        self.policy.relocate(&mut self.slab, to);
+        self.policy.relocate(&mut self.slab, from, to);
         if let Some(slot) = self.table.find_mut(spread(tag), |&index| index == from) {
             *slot = to;
         }
@@ -871,6 +871,59 @@ mod tests {
         store.remove_expired_at(19, &counters, &mut trash);
         assert_eq!(store.len(), 1);
         assert!(store.get(hash_of(0), &0).is_some());
+    }
+
+    #[test]
+    fn the_queues_stay_linked_through_evictions_removals_and_compactions() {
+        // Random inserts (which evict once full), hits, removals and bursts of removals that
+        // compact, checking every link after each: heads taken off the queues leave their
+        // successors' `prev` stale, which no later unlink or relocation may follow.
+        let mut store = Store::new(64);
+        let (counters, mut trash) = (Counters::default(), Trash::default());
+        let mut state = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = move |below: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % below
+        };
+        for step in 0..20_000 {
+            let key = next(200);
+            match next(10) {
+                0..=5 => {
+                    store.insert(
+                        hash_of(key),
+                        key,
+                        Arc::new(key),
+                        clock::NEVER,
+                        1,
+                        &counters,
+                        &mut trash,
+                        || false,
+                    );
+                }
+                6 | 7 => {
+                    if let Some(node) = store.get(hash_of(key), &key) {
+                        node.touch();
+                    }
+                }
+                8 => drop(store.remove(hash_of(key), &key, 0, &counters, &mut trash)),
+                _ if step % 50 == 0 => {
+                    for key in 0..200 {
+                        if next(5) > 0 {
+                            drop(store.remove(hash_of(key), &key, 0, &counters, &mut trash));
+                        }
+                    }
+                }
+                _ => {}
+            }
+            let [small, main] = store.policy.queues(&store.slab);
+            let mut queued: Vec<u32> = small.into_iter().chain(main).collect();
+            queued.sort_unstable();
+            let mut held: Vec<u32> = store.table.iter().copied().collect();
+            held.sort_unstable();
+            assert_eq!(queued, held, "step {step}: the queues do not hold exactly the entries");
+        }
     }
 
     #[test]
