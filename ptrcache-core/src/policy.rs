@@ -55,7 +55,7 @@ pub(crate) enum Queue {
     Main,
 }
 
-/// A doubly linked FIFO threaded through the slab by index. The head's `prev` is stale: taking
+/// A doubly linked FIFO threaded through the slab by index. The head's `prev` may be stale: taking
 /// the head off leaves its successor's `prev` as it was, since writing it would touch one more
 /// entry (an L1 miss on most evictions, cachegrind). It is never read while its entry is the
 /// head, and an entry leaves the head only by being unlinked, which resets its links.
@@ -241,10 +241,13 @@ impl Policy {
     /// links: each `next` leads to the tail, each `prev` but the head's to the entry before.
     #[cfg(test)]
     pub(crate) fn queues<K, V>(&self, slab: &Slab<K, V>) -> [Vec<u32>; 2] {
-        [&self.small, &self.main].map(|list| {
+        [(&self.small, Queue::Small), (&self.main, Queue::Main)].map(|(list, queue)| {
             let (mut order, mut index, mut before) = (Vec::new(), list.head, NIL);
             while index != NIL {
-                let links = slab.node(index).links;
+                assert!(order.len() < list.len as usize, "a cycle, or more entries than the length");
+                let node = slab.node(index);
+                assert_eq!(node.queue, queue, "an entry linked into the other queue");
+                let links = node.links;
                 if before != NIL {
                     assert_eq!(links.prev, before, "a stale `prev` past the head");
                 }

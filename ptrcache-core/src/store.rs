@@ -887,7 +887,9 @@ mod tests {
             state ^= state << 17;
             state % below
         };
+        let mut compactions = 0;
         for step in 0..20_000 {
+            let slots = store.slab.nodes.len();
             let key = next(200);
             match next(10) {
                 0..=5 => {
@@ -923,7 +925,9 @@ mod tests {
             let mut held: Vec<u32> = store.table.iter().copied().collect();
             held.sort_unstable();
             assert_eq!(queued, held, "step {step}: the queues do not hold exactly the entries");
+            compactions += usize::from(store.slab.nodes.len() < slots);
         }
+        assert!(compactions >= 20, "only {compactions} compactions: the relocations went untested");
     }
 
     #[test]
