@@ -175,24 +175,29 @@ enum Slot {
     Live(Nanos),
 }
 
-/// Keys and values removed under the lock, dropped by the caller after unlocking.
+/// Keys and values removed under the lock, dropped by the caller after unlocking. The first
+/// is held in place; more (a sweep that found expired entries, a purge) go to a `Vec`. Every
+/// write makes and drops one, mostly holding one item or none, so it is kept to two fields:
+/// three `Option` slots in place cost 24M more instructions (callgrind, 1M get-or-inserts at
+/// Zipf 0.8 into 100k entries: 2.7% of the cache's).
 #[derive(Debug)]
 pub(crate) struct Trash<K, V> {
-    inline: [Option<(K, Arc<V>)>; 3],
-    overflow: Vec<(K, Arc<V>)>,
+    first: Option<(K, Arc<V>)>,
+    rest: Vec<(K, Arc<V>)>,
 }
 
 impl<K, V> Default for Trash<K, V> {
     fn default() -> Self {
-        Trash { inline: [None, None, None], overflow: Vec::new() }
+        Trash { first: None, rest: Vec::new() }
     }
 }
 
 impl<K, V> Trash<K, V> {
     pub(crate) fn push(&mut self, key: K, value: Arc<V>) {
-        match self.inline.iter_mut().find(|slot| slot.is_none()) {
-            Some(slot) => *slot = Some((key, value)),
-            None => self.overflow.push((key, value)),
+        if self.first.is_none() {
+            self.first = Some((key, value));
+        } else {
+            self.rest.push((key, value));
         }
     }
 }
@@ -871,6 +876,20 @@ mod tests {
         store.remove_expired_at(19, &counters, &mut trash);
         assert_eq!(store.len(), 1);
         assert!(store.get(hash_of(0), &0).is_some());
+    }
+
+    #[test]
+    fn trash_drops_everything_it_was_given_and_nothing_before() {
+        for count in [0, 1, 2, 5] {
+            let values: Vec<Arc<u64>> = (0..count).map(Arc::new).collect();
+            let mut trash = Trash::default();
+            for (key, value) in values.iter().enumerate() {
+                trash.push(key, Arc::clone(value));
+            }
+            assert!(values.iter().all(|value| Arc::strong_count(value) == 2), "dropped before the trash");
+            drop(trash);
+            assert!(values.iter().all(|value| Arc::strong_count(value) == 1), "{count} pushed: one kept");
+        }
     }
 
     #[test]
