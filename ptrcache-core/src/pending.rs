@@ -116,9 +116,8 @@ impl<K, V> PendingKeys<K, V> {
     /// an empty one's footprint, but for the records still open).
     pub(crate) fn shrink(&mut self) {
         self.few.shrink_to_fit();
-        if self.many.as_ref().is_some_and(|many| many.is_empty()) {
-            self.many = None;
-        } else if let Some(many) = &mut self.many {
+        // An emptied table is gone already (see `take_many`).
+        if let Some(many) = &mut self.many {
             many.shrink_to(many.len(), |pending| pending.hash);
         }
     }

@@ -694,6 +694,17 @@ mod tests {
         key.wrapping_mul(0x2545_F491_4F6C_DD1D).rotate_left(17)
     }
 
+    /// A small deterministic generator (xorshift64): each call gives a number below its bound.
+    fn xorshift() -> impl FnMut(u64) -> u64 {
+        let mut state = 0x2545_F491_4F6C_DD1D_u64;
+        move |bound| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % bound
+        }
+    }
+
     #[test]
     fn a_sparse_store_compacts_and_keeps_every_live_entry_in_queue_order() {
         let mut store = filled(400);
@@ -763,13 +774,7 @@ mod tests {
         // bound must stay at or below every held entry's deadline, whatever slot it lands in.
         let mut store = Store::new(200);
         let (counters, mut trash) = (Counters::default(), Trash::default());
-        let mut seed = 0x2545_F491_4F6C_DD1D_u64;
-        let mut next = |bound: u64| {
-            seed ^= seed << 13;
-            seed ^= seed >> 7;
-            seed ^= seed << 17;
-            seed % bound
-        };
+        let mut next = xorshift();
         let mut compactions = 0;
         for now in 1..40_000 {
             if now % 5_000 == 0 {
@@ -899,13 +904,7 @@ mod tests {
         // successors' `prev` stale, which no later unlink or relocation may follow.
         let mut store = Store::new(64);
         let (counters, mut trash) = (Counters::default(), Trash::default());
-        let mut state = 0x2545_F491_4F6C_DD1Du64;
-        let mut next = move |below: u64| {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state % below
-        };
+        let mut next = xorshift();
         let mut compactions = 0;
         for step in 0..20_000 {
             let slots = store.slab.nodes.len();
