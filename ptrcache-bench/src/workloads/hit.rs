@@ -7,6 +7,12 @@
 //! path; a `never_expire` row shows that check's cost, and a reference row times the check's
 //! clock read alone (the coarse monotonic clock, on Linux). Peers run without expiration
 //! (cached's LruTtlCache needs one: 100 years).
+//!
+//! Two more reference rows bound what any cache can reach here. "Arc clone alone" hands out
+//! the same values with no lookup at all (an index into a `Vec<Arc<Payload>>`): on 2 threads
+//! each clone and drop writes a reference count that the other thread also writes, which no
+//! cache returning an `Arc` avoids. "HashMap (one per thread)" shares nothing between threads,
+//! so its 2-thread figure is what the host gives two private threads.
 
 use super::{DEFAULT_EXP, Runner, Sample, rounds};
 use crate::Opts;
@@ -93,19 +99,59 @@ fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Durati
     })
 }
 
-/// A thread-local contender (the unsynchronized `HashMap`): one thread only.
+/// An unsynchronized contender (the `HashMap`): one per thread, each filled with the same
+/// keys (values of its own), so that threads share nothing.
 fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
     Runner::new(label, C::KIND, move |args: &Args| {
-        if args.threads != 1 {
-            return None;
-        }
-        let cache = C::build(CAPACITY, None);
-        fill(&cache, &args.present);
-        let gets = args.gets(|n| single(|| get_loop(&cache, &args.queries[0], n)).0);
-        let (time, hits) = single(|| get_loop(&cache, &args.queries[0], gets));
-        check_hits(C::NAME, hits, gets);
-        Some(Sample::new(time.as_nanos() as f64 / gets as f64))
+        let pilot = C::build(CAPACITY, None);
+        fill(&pilot, &args.present);
+        let gets = args.gets(|n| single(|| get_loop(&pilot, &args.queries[0], n)).0);
+        drop(pilot);
+        let (wall, hits) = parallel(
+            args.threads,
+            |_| {
+                let cache = C::build(CAPACITY, None);
+                fill(&cache, &args.present);
+                cache
+            },
+            |thread, cache| get_loop(&cache, &args.queries[thread], gets),
+        );
+        check_hits(C::NAME, hits.iter().sum(), gets * args.threads);
+        Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
     })
+}
+
+/// Clones and drops `values[index]` for each of `gets` indices: a hit without the lookup.
+#[inline]
+fn arc_loop(values: &[Arc<Payload>], indices: &[u32], gets: usize) -> usize {
+    for i in 0..gets {
+        let value = Arc::clone(&values[black_box(indices[i & (QUERY_CYCLE - 1)]) as usize]);
+        black_box(&value);
+    }
+    gets
+}
+
+/// Handing out the present values with no cache around them: what the `Arc` costs a get.
+fn arc_runner<'a>() -> Runner<'a, Args> {
+    Runner::new(
+        "Arc clone alone (Vec<Arc<Payload>>, no lookup)",
+        crate::contenders::Kind::Reference,
+        |args: &Args| {
+            let values: Vec<Arc<Payload>> =
+                args.present.iter().map(|&key| Arc::new(Payload::new(key))).collect();
+            let position: std::collections::HashMap<u64, u32> =
+                args.present.iter().zip(0..).map(|(&key, index)| (key, index)).collect();
+            let indices: Vec<Vec<u32>> = args
+                .queries
+                .iter()
+                .map(|queries| queries.iter().map(|key| position[key]).collect())
+                .collect();
+            let gets = args.gets(|n| single(|| arc_loop(&values, &indices[0], n)).0);
+            let (wall, _) =
+                parallel(args.threads, |_| (), |thread, ()| arc_loop(&values, &indices[thread], gets));
+            Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
+        },
+    )
 }
 
 /// An async contender, each thread driving it from a current-thread runtime.
@@ -178,8 +224,9 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
         sync_runner::<MiniMoka<Payload>>("mini-moka", None),
         sync_runner::<CachedLruTtl<Payload>>("cached (LruTtlCache, Mutex)", None),
         sync_runner::<LruMutex<Payload>>("lru (Mutex)", None),
-        local_runner::<Hash<Payload>>("HashMap (1 thread, foldhash)"),
+        local_runner::<Hash<Payload>>("HashMap (one per thread, foldhash)"),
         sync_runner::<Dash<Payload>>("dashmap (no eviction, foldhash)", None),
+        arc_runner(),
         #[cfg(target_os = "linux")]
         clock_runner(),
     ]
