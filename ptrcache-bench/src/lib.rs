@@ -12,6 +12,7 @@ pub mod payload;
 pub mod report;
 pub mod rng;
 pub mod sim;
+pub mod summary;
 pub mod targets;
 pub mod timing;
 pub mod traces;

@@ -2,12 +2,13 @@
 //! The memory and expiry workloads run in the `ptrcache-bench-alloc` binary (a counting
 //! allocator), which this one starts when asked for them.
 
-use ptrcache_bench::{cli, report, targets, workloads};
+use ptrcache_bench::{cli, report, summary, targets, workloads};
 use std::path::PathBuf;
 use std::process::{Command, ExitCode};
 use std::time::Instant;
 
 const USAGE: &str = "usage: ptrcache-bench [WORKLOAD...] [--quick] [--rounds N]
+       ptrcache-bench summary REPORT.md...   (min-median-max of each target over saved runs)
 workloads: hit getorinsert ratio memory expiry stampede memo all (default: all)
   --quick     smoke run: a tenth of the operations, 2 rounds, 2 of the 6 traces
   --rounds N  rounds of each timed measurement (default: 5; hit and memo 9, getorinsert 3)
@@ -64,8 +65,40 @@ fn run_alloc(workload: &str, cli: &cli::Cli) -> Result<(), String> {
     if status.success() { Ok(()) } else { Err(format!("ptrcache-bench-alloc {workload} failed: {status}")) }
 }
 
+/// `summary FILE...`: the targets of saved reports, lined up.
+fn summary(files: &[String]) -> ExitCode {
+    if files.is_empty() {
+        eprintln!("{USAGE}");
+        return ExitCode::from(2);
+    }
+    let mut runs = Vec::new();
+    for file in files {
+        match std::fs::read_to_string(file) {
+            Ok(text) => runs.push(summary::parse_run(file, &text)),
+            Err(error) => {
+                eprintln!("cannot read {file}: {error}");
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    if let Some(run) = runs.iter().find(|run| run.targets.is_empty()) {
+        eprintln!("{} has no \"Targets of issue 6\" table", run.name);
+        return ExitCode::FAILURE;
+    }
+    for run in &runs {
+        println!("- {}: commit {}", run.name, run.commit.as_deref().unwrap_or("unknown"));
+    }
+    println!();
+    report::print_table(&format!("## Targets of issue 6 over {} runs", runs.len()), &summary::table(&runs));
+    ExitCode::SUCCESS
+}
+
 fn main() -> ExitCode {
-    let cli = match cli::parse(std::env::args().skip(1), &WORKLOADS, USAGE) {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.first().map(String::as_str) == Some("summary") {
+        return summary(&args[1..]);
+    }
+    let cli = match cli::parse(args, &WORKLOADS, USAGE) {
         Ok(cli) => cli,
         Err(message) => {
             eprintln!("{message}");

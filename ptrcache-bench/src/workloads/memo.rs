@@ -5,8 +5,10 @@
 //! `memoize` crate's macro (thread-local by default, and `SharedCache`), and hand-written
 //! memoization with a `static LazyLock` cache of quick_cache, moka and ptrcache.
 //!
-//! ptrcache runs twice: through `#[ptr_cached]`, as users write it (its key is the tuple `(u64,)`),
-//! and by hand, to show what the macro's expansion costs.
+//! ptrcache runs three times: through `#[ptr_cached]`, as users write it (its key is the tuple
+//! `(u64,)`, its expiration the default 3 h), by hand, to show what the macro's expansion costs,
+//! and, as a reference row, through `#[ptr_cached(exp = -1)]`, to show what the expiry check's
+//! clock read costs.
 
 use super::{Runner, Sample, rounds};
 use crate::Opts;
@@ -93,6 +95,12 @@ fn memo_ptr_cached(x: u64) -> Arc<Payload> {
     compute(x)
 }
 
+/// The same without expiry: its row shows what the clock read of the expiry check costs.
+#[ptrcache::ptr_cached(max_entries = 10_000, exp = -1)]
+fn memo_ptr_cached_never(x: u64) -> Arc<Payload> {
+    compute(x)
+}
+
 fn memo_ptr_by_hand(x: u64) -> Arc<Payload> {
     PTR.get_or_insert_with(x, || compute_value(x))
 }
@@ -154,6 +162,8 @@ where
 pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
     vec![
         memo_runner(PTR_CACHED, false, memo_ptr_cached),
+        memo_runner("ptrcache #[ptr_cached(exp = -1)] (never expires)", false, memo_ptr_cached_never)
+            .as_reference(),
         memo_runner("ptrcache (by hand: static LazyLock + get_or_insert_with)", false, memo_ptr_by_hand),
         memo_runner("quick_cache (by hand: static LazyLock + get_or_insert_with)", false, memo_quick),
         memo_runner("moka (by hand: static LazyLock + get_with)", false, memo_moka),
