@@ -7,13 +7,15 @@
 //! maps never evict, so they end up holding every key they saw. ptrcache runs with its default
 //! expiration (3 h), as users get it: each hit and insert then reads the coarse clock; a
 //! `never_expire` reference row shows what that costs. Peers run without expiration (cached's
-//! LruTtlCache needs one: 100 years).
+//! LruTtlCache needs one: 100 years). A reference row runs ptrcache with a cache of its own
+//! per thread: on 2 threads, nothing shared, it shows how far the host lets ptrcache's own code
+//! scale, which bounds what the shared cache can reach.
 
 use super::{DEFAULT_EXP, Runner, Sample, rounds};
 use crate::Opts;
 use crate::contenders::{
-    AsyncContender, CachedLruTtl, Contender, Dash, Hash, LruMutex, MiniMoka, Moka, MokaFuture, Ptr, PtrAsync,
-    Quick, QuickAsync,
+    AsyncContender, CachedLruTtl, Contender, Dash, Hash, Kind, LruMutex, MiniMoka, Moka, MokaFuture, Ptr,
+    PtrAsync, Quick, QuickAsync,
 };
 use crate::payload::Payload;
 use crate::report::{Better, Measured, figure_table, pct, print_table};
@@ -28,6 +30,9 @@ pub const ROUNDS: usize = 3;
 pub const KEYS: usize = 1_000_000;
 /// Capacity of every cache.
 pub const CAPACITY: usize = 100_000;
+
+/// The reference row of ptrcache with one cache per thread.
+pub const PRIVATE: &str = "ptrcache (one cache per thread, nothing shared)";
 
 /// What one measurement needs.
 #[derive(Debug)]
@@ -68,6 +73,23 @@ fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Durati
         let sample = args.sample(wall, inits.iter().sum());
         drop(cache);
         Some(sample)
+    })
+}
+
+/// A contender with a cache of its own on each thread (each of the full capacity, fed its
+/// thread's sequence). Nothing is shared, so on 2 threads it shows what the host gives the
+/// cache's own code, and the shared row's paired ratio to it what sharing one cache costs.
+fn private_runner<'a, C: Contender<Payload> + Send>(label: &str, ttl: Option<Duration>) -> Runner<'a, Args> {
+    Runner::new(label, Kind::Reference, move |args: &Args| {
+        let (wall, outcomes) = parallel(
+            args.threads,
+            |_| C::build(CAPACITY, ttl),
+            // The cache is handed back so that it is dropped after the timing, as in `sync_runner`.
+            |thread, cache| (goi_loop(&cache, &args.sequences[thread]), cache),
+        );
+        let inits = outcomes.iter().map(|(inits, _)| inits).sum();
+        drop(outcomes);
+        Some(args.sample(wall, inits))
     })
 }
 
@@ -116,6 +138,7 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
         sync_runner::<Ptr<Payload>>("ptrcache", Some(DEFAULT_EXP)),
         sync_runner::<Quick<Payload>>("quick_cache", None),
         sync_runner::<Ptr<Payload>>("ptrcache (never_expire)", None).as_reference(),
+        private_runner::<Ptr<Payload>>(PRIVATE, Some(DEFAULT_EXP)),
         sync_runner::<Moka<Payload>>("moka", None),
         sync_runner::<MiniMoka<Payload>>("mini-moka (get, then insert)", None),
         sync_runner::<CachedLruTtl<Payload>>("cached (LruTtlCache, Mutex)", None),
