@@ -66,8 +66,8 @@ fn run_alloc(workload: &str, cli: &cli::Cli) -> Result<(), String> {
 }
 
 /// `summary FILE...`: the targets of saved reports, lined up.
-fn summary(files: &[String]) -> ExitCode {
-    if files.is_empty() {
+fn summarize(files: &[String]) -> ExitCode {
+    if files.is_empty() || files.iter().any(|file| file == "-h" || file == "--help") {
         eprintln!("{USAGE}");
         return ExitCode::from(2);
     }
@@ -87,6 +87,9 @@ fn summary(files: &[String]) -> ExitCode {
     }
     for run in &runs {
         println!("- {}: commit {}", run.name, run.commit.as_deref().unwrap_or("unknown"));
+        for line in &run.unreadable {
+            eprintln!("warning: {}: not read as a target row: {line}", run.name);
+        }
     }
     println!();
     report::print_table(&format!("## Targets of issue 6 over {} runs", runs.len()), &summary::table(&runs));
@@ -96,7 +99,7 @@ fn summary(files: &[String]) -> ExitCode {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.first().map(String::as_str) == Some("summary") {
-        return summary(&args[1..]);
+        return summarize(&args[1..]);
     }
     let cli = match cli::parse(args, &WORKLOADS, USAGE) {
         Ok(cli) => cli,

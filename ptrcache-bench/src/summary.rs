@@ -29,6 +29,8 @@ pub struct Run {
     pub commit: Option<String>,
     /// The rows of all its "Targets of issue 6" tables, in order.
     pub targets: Vec<TargetRow>,
+    /// Lines of those tables that could not be read as a target row (fewer than 4 cells).
+    pub unreadable: Vec<String>,
 }
 
 /// Reads a report printed by `ptrcache-bench` (and `ptrcache-bench-alloc`).
@@ -37,9 +39,9 @@ pub fn parse_run(name: &str, text: &str) -> Run {
         let rest = &line[line.find("; commit ")? + "; commit ".len()..];
         rest.split(';').next().map(|commit| commit.trim().to_string())
     });
-    let mut targets = Vec::new();
+    let (mut targets, mut unreadable) = (Vec::new(), Vec::new());
     let mut in_targets = false;
-    for line in text.lines() {
+    for line in text.lines().map(str::trim) {
         if line.starts_with('#') {
             in_targets = line.contains("Targets of issue 6");
             continue;
@@ -48,18 +50,25 @@ pub fn parse_run(name: &str, text: &str) -> Run {
             continue;
         }
         let cells: Vec<&str> = line.trim_matches('|').split('|').map(str::trim).collect();
-        let [what, goal, measured, met] = cells[..] else { continue };
+        // The last three cells are the goal, the figure and the verdict; a `|` inside the
+        // first (the target's name) leaves it split, so its pieces are joined again.
+        let Some(split) = cells.len().checked_sub(3).filter(|&split| split > 0) else {
+            unreadable.push(line.to_string());
+            continue;
+        };
+        let what = cells[..split].join(" | ");
+        let [goal, measured, met] = [cells[split], cells[split + 1], cells[split + 2]];
         if what == "target" || what.starts_with("---") {
             continue;
         }
         targets.push(TargetRow {
-            what: what.to_string(),
+            what,
             goal: goal.to_string(),
             figure: leading_number(measured),
             met: met == "yes",
         });
     }
-    Run { name: name.to_string(), commit, targets }
+    Run { name: name.to_string(), commit, targets, unreadable }
 }
 
 /// The number a cell starts with: `+2.15 points` → 2.15, `-9.55` → -9.55, `0.91 (...)` → 0.91.
@@ -85,7 +94,8 @@ fn meets(goal: &str, figure: f64) -> Option<bool> {
     None
 }
 
-/// The median of `values` (the mean of the middle two for an even count); `values` not empty.
+/// The median of `values` (the mean of the middle two for an even count), sorting `values`
+/// in place (callers read the min and max from it); `values` not empty.
 fn median(values: &mut [f64]) -> f64 {
     values.sort_by(f64::total_cmp);
     let middle = values.len() / 2;
@@ -115,7 +125,8 @@ pub fn table(runs: &[Run]) -> Table {
             ("—".to_string(), "—".to_string())
         } else {
             let middle = median(&mut figures);
-            let range = format!("{:.2} – {middle:.2} – {:.2}", figures[0], figures[figures.len() - 1]);
+            // Three decimals: the median of an even count of two-decimal figures ends in a 5.
+            let range = format!("{:.3} – {middle:.3} – {:.3}", figures[0], figures[figures.len() - 1]);
             let by_median = match meets(goal, middle) {
                 Some(true) => "yes".to_string(),
                 Some(false) => "**no**".to_string(),
@@ -145,9 +156,9 @@ Machine: Intel(R) Xeon(R) Processor @ 2.50GHz, 2 cores; commit 3ca60ba; release 
 
 ## hit
 
-| contender | ns/get | x |
-|---|---:|---:|
-| ptrcache | 109.3 | 0.80 |
+| contender | ns/get | x | y |
+|---|---:|---:|---:|
+| ptrcache | 109.3 | 0.80 | yes |
 
 ## Targets of issue 6 (timing and hit-ratio workloads)
 
@@ -157,6 +168,8 @@ Machine: Intel(R) Xeon(R) Processor @ 2.50GHz, 2 cores; commit 3ca60ba; release 
 | hit ratio, worst config vs that config's best peer | ≥ −3.00 points | -9.55 points (web12) | **no** |
 | hit ratio, mean of 18 real configs vs best peer's mean | ≥ +1.00 point | +2.15 points (48.69%) | yes |
 | stampede, 32 threads on 1 key | 1 init per key; time ≤ 1.2× best peer | inits 1–1; 10.5 ms | yes |
+  | a | name | with | pipes | ≥ 1.0 | 1.50 (indented, split name) | yes |
+| too | short |
 ";
 
     #[test]
@@ -164,9 +177,11 @@ Machine: Intel(R) Xeon(R) Processor @ 2.50GHz, 2 cores; commit 3ca60ba; release 
         let run = parse_run("e.md", REPORT);
         assert_eq!(run.commit.as_deref(), Some("3ca60ba"));
         let figures: Vec<Option<f64>> = run.targets.iter().map(|row| row.figure).collect();
-        assert_eq!(figures, [Some(0.80), Some(-9.55), Some(2.15), None]);
+        assert_eq!(figures, [Some(0.80), Some(-9.55), Some(2.15), None, Some(1.5)]);
         let met: Vec<bool> = run.targets.iter().map(|row| row.met).collect();
-        assert_eq!(met, [false, false, true, true]);
+        assert_eq!(met, [false, false, true, true, true]);
+        assert_eq!(run.targets[4].what, "a | name | with | pipes");
+        assert_eq!(run.unreadable, ["| too | short |"]);
     }
 
     #[test]
@@ -191,9 +206,9 @@ Machine: Intel(R) Xeon(R) Processor @ 2.50GHz, 2 cores; commit 3ca60ba; release 
             .collect();
         let rendered = table(&runs).render();
         let hit = rendered.lines().find(|line| line.contains("hit latency, 1T")).expect("hit row");
-        assert!(hit.contains("| 3 | 0.80 – 0.93 – 1.04 | 1 of 3 | **no** |"), "{hit}");
+        assert!(hit.contains("| 3 | 0.800 – 0.930 – 1.040 | 1 of 3 | **no** |"), "{hit}");
         let mean = rendered.lines().find(|line| line.contains("mean of 18")).expect("mean row");
-        assert!(mean.contains("| 2.15 – 2.15 – 2.15 | 3 of 3 | yes |"), "{mean}");
+        assert!(mean.contains("| 2.150 – 2.150 – 2.150 | 3 of 3 | yes |"), "{mean}");
         let stampede = rendered.lines().find(|line| line.contains("stampede")).expect("stampede row");
         assert!(stampede.contains("| 3 | — | 3 of 3 | — |"), "{stampede}");
     }
@@ -210,6 +225,7 @@ Machine: Intel(R) Xeon(R) Processor @ 2.50GHz, 2 cores; commit 3ca60ba; release 
         assert!(runs.len() >= 5, "{} runs in {}", runs.len(), folder.display());
         for run in &runs {
             assert!(run.commit.is_some(), "{}: no commit", run.name);
+            assert!(run.unreadable.is_empty(), "{}: {:?}", run.name, run.unreadable);
             // Memory (2), expiry (3), hit (2), get-or-insert (4), hit ratio (4), stampede (4),
             // memo (2).
             assert_eq!(run.targets.len(), 21, "{}: {:?}", run.name, run.targets);

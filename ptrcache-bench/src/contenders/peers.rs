@@ -314,7 +314,8 @@ impl<V: Value, T: Stamp> Contender<V> for Dash<V, T> {
     }
 }
 
-/// An unsynchronized `HashMap` (a reference: one thread only, no eviction).
+/// An unsynchronized `HashMap` (a reference without eviction, used by one thread: the `hit`
+/// workload gives each thread its own).
 pub struct Hash<V, T = NoStamp> {
     map: RefCell<HashMap<u64, (T, Arc<V>), FastState>>,
     ttl: Option<Duration>,

@@ -101,34 +101,37 @@ fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Durati
 
 /// An unsynchronized contender (the `HashMap`): one per thread, each filled with the same
 /// keys (values of its own), so that threads share nothing.
-fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
+fn local_runner<'a, C: Contender<Payload> + Send>(label: &str) -> Runner<'a, Args> {
     Runner::new(label, C::KIND, move |args: &Args| {
+        // The get count is calibrated on a map of the calling thread, like every other row's.
         let pilot = C::build(CAPACITY, None);
         fill(&pilot, &args.present);
         let gets = args.gets(|n| single(|| get_loop(&pilot, &args.queries[0], n)).0);
         drop(pilot);
-        let (wall, hits) = parallel(
+        let (wall, outcomes) = parallel(
             args.threads,
             |_| {
                 let cache = C::build(CAPACITY, None);
                 fill(&cache, &args.present);
                 cache
             },
-            |thread, cache| get_loop(&cache, &args.queries[thread], gets),
+            // Each map is handed back so that it is dropped after the timing.
+            |thread, cache| (get_loop(&cache, &args.queries[thread], gets), cache),
         );
-        check_hits(C::NAME, hits.iter().sum(), gets * args.threads);
+        let hits = outcomes.iter().map(|(hits, _)| hits).sum();
+        drop(outcomes);
+        check_hits(C::NAME, hits, gets * args.threads);
         Some(Sample::new(wall.as_nanos() as f64 / gets as f64))
     })
 }
 
 /// Clones and drops `values[index]` for each of `gets` indices: a hit without the lookup.
 #[inline]
-fn arc_loop(values: &[Arc<Payload>], indices: &[u32], gets: usize) -> usize {
+fn arc_loop(values: &[Arc<Payload>], indices: &[u32], gets: usize) {
     for i in 0..gets {
         let value = Arc::clone(&values[black_box(indices[i & (QUERY_CYCLE - 1)]) as usize]);
         black_box(&value);
     }
-    gets
 }
 
 /// Handing out the present values with no cache around them: what the `Arc` costs a get.
