@@ -260,7 +260,13 @@ where
     /// Like [`lookup`](Self::lookup), and on a miss tells where an expired entry is in the way
     /// (`Err(Some(slab index))`), so that a miss on an absent key costs one probe, not two, and
     /// the expired one can be removed without comparing keys again.
-    #[inline]
+    ///
+    /// Always inlined: left to itself the compiler calls it (its cold branches make it large).
+    /// The call's register saves and its `Result` passed through memory cost a 1-thread hit
+    /// 2.6 ns (of 20) without expiry and about 1 ns with it in a same-process A/B on AMD EPYC,
+    /// and get-or-insert 4% more instructions (callgrind, 1M calls at Zipf 0.8).
+    #[allow(clippy::inline_always, reason = "measured: see above")]
+    #[inline(always)]
     fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, Option<u32>>
     where
         K: Borrow<Q>,

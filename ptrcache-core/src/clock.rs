@@ -56,8 +56,16 @@ pub(crate) fn is_expired(deadline: Nanos) -> bool {
     }
     match imp::coarse().map(mock::shift) {
         Some(coarse) if coarse.saturating_add(COARSE_WINDOW_NANOS) < deadline => false,
-        _ => now() >= deadline,
+        _ => expired_precisely(deadline),
     }
+}
+
+/// [`is_expired`] for a deadline near enough to need the precise clock: out of line, so that
+/// the hit path it is inlined into stays small.
+#[cold]
+#[inline(never)]
+fn expired_precisely(deadline: Nanos) -> bool {
+    now() >= deadline
 }
 
 /// The deadline of a value stored at `now` for `expiration`; overflow means never.
