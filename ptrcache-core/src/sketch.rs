@@ -92,11 +92,13 @@ impl Sketch {
         if least < MAX_COUNT {
             // Conservative update: only the counters at the minimum grow, which keeps the
             // estimates of keys that share counters with frequent ones from inflating. Each is
-            // read again: two rows may share a counter, which must then grow once.
+            // read again: two rows may share a counter, which must then grow once. Without a
+            // branch: which counters are at the minimum is random, and branching on it was
+            // mispredicted 0.9M times in 1M get-or-inserts at Zipf 0.8 (callgrind's branch
+            // simulation), a quarter of all their mispredictions.
             for (word, shift) in counters {
-                if (block[word] >> shift) & MAX_COUNT == least {
-                    block[word] += 1 << shift;
-                }
+                let at_least = (block[word] >> shift) & MAX_COUNT == least;
+                block[word] += u64::from(at_least) << shift;
             }
         }
         let estimate = (least + 1).min(MAX_COUNT);
