@@ -273,6 +273,60 @@ mod tests {
         assert_eq!((sketch.frequency(hash(1)), sketch.words.len()), (0, 0));
     }
 
+    /// The values of the key's four counters, row by row.
+    fn counters_of(sketch: &Sketch, hash: u64) -> [u64; 4] {
+        let (start, counters) = sketch.locate(hash).expect("allocated");
+        counters.map(|(word, shift)| (sketch.words[start + word] >> shift) & MAX_COUNT)
+    }
+
+    #[test]
+    fn only_the_counters_at_the_minimum_grow_and_a_shared_one_grows_once() {
+        let capacity = 1_000;
+        let mut sketch = allocated(capacity);
+        // A key two of whose rows share a counter: one count makes it 1, not 2.
+        let twice = (0..1_000_000)
+            .map(hash)
+            .find(|&hash| {
+                let (_, counters) = sketch.locate(hash).expect("allocated");
+                counters[0] == counters[1]
+            })
+            .expect("some hash maps two rows to one counter");
+        sketch.count(twice, capacity);
+        assert_eq!(counters_of(&sketch, twice)[..2], [1, 1]);
+        assert_eq!(sketch.frequency(twice), 1);
+        // Two keys in one block that share exactly one counter: after three counts of the
+        // first, a count of the second grows its three counters at 0 and not the shared one.
+        let (first, second) = (0..10_000)
+            .map(hash)
+            .find_map(|first| {
+                let (block, ours) = sketch.locate(first).expect("allocated");
+                let distinct =
+                    |counters: &[(usize, u32); 4]| (0..4).all(|i| (0..i).all(|j| counters[i] != counters[j]));
+                if !distinct(&ours) || block == sketch.locate(twice).expect("allocated").0 {
+                    return None;
+                }
+                (0..200_000)
+                    .map(|n| hash(n + 1_000_000))
+                    .find(|&second| {
+                        let (other_block, theirs) = sketch.locate(second).expect("allocated");
+                        other_block == block
+                            && distinct(&theirs)
+                            && theirs.iter().filter(|counter| ours.contains(counter)).count() == 1
+                            && theirs[0] == ours[0]
+                    })
+                    .map(|second| (first, second))
+            })
+            .expect("two keys sharing one counter");
+        for _ in 0..3 {
+            sketch.count(first, capacity);
+        }
+        assert_eq!(counters_of(&sketch, second), [3, 0, 0, 0]);
+        sketch.count(second, capacity);
+        assert_eq!(counters_of(&sketch, second), [3, 1, 1, 1], "the shared counter is above the minimum");
+        assert_eq!(counters_of(&sketch, first), [3, 3, 3, 3]);
+        assert_eq!(sketch.frequency(second), 1);
+    }
+
     #[test]
     fn tells_frequent_keys_from_rare_ones_among_many() {
         let capacity = 1_000;
