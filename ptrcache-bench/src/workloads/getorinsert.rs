@@ -10,7 +10,11 @@
 //! LruTtlCache needs one: 100 years). A reference row runs ptrcache with a cache of its own
 //! per thread, each fed a whole sequence of its own (as many operations as the 1-thread run):
 //! on 2 threads nothing is shared and each cache does the 1-thread run's work, so it shows how
-//! far the host lets ptrcache's own code scale, at the 1-thread hit ratio.
+//! far the host lets ptrcache's own code scale, at the 1-thread hit ratio. Two more reference
+//! rows, on 2 threads only, run ptrcache and quick_cache with one cache of twice the capacity
+//! whose threads each replay such a whole run on keys of their own: the threads share the
+//! cache's structure but no key and no value, so against the cache-per-thread row (the same
+//! work, hit ratio and memory) they show what sharing the structure alone costs.
 
 use super::{DEFAULT_EXP, Runner, Sample, rounds};
 use crate::Opts;
@@ -20,7 +24,7 @@ use crate::contenders::{
 };
 use crate::payload::Payload;
 use crate::report::{Better, Measured, figure_table, pct, print_table};
-use crate::rng::Zipf;
+use crate::rng::{Zipf, mix64};
 use crate::timing::{current_thread_runtime, parallel, single};
 use std::hint::black_box;
 use std::time::Duration;
@@ -31,6 +35,8 @@ pub const ROUNDS: usize = 3;
 pub const KEYS: usize = 1_000_000;
 /// Capacity of every cache.
 pub const CAPACITY: usize = 100_000;
+/// Salts the keys of each thread's own key space (an odd constant).
+const SALT: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// What one measurement needs.
 #[derive(Debug)]
@@ -41,6 +47,8 @@ pub struct Args {
     /// Each thread's own whole run, as long as all of `sequences` together (the first is the
     /// 1-thread run's): for the reference row of a cache per thread.
     whole: Vec<Vec<u64>>,
+    /// `whole` with each thread's keys mapped into a key space of its own (2 threads or more).
+    disjoint: Vec<Vec<u64>>,
 }
 
 impl Args {
@@ -94,6 +102,23 @@ fn private_runner<'a, C: Contender<Payload> + Send>(label: &str, ttl: Option<Dur
     })
 }
 
+/// One cache of `threads` times the capacity, each thread replaying a whole run on keys of its
+/// own (`Args::disjoint`): what sharing the cache's structure costs without sharing a key or a
+/// value (compare the cache-per-thread row). On 2 threads or more only.
+fn disjoint_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Duration>) -> Runner<'a, Args> {
+    Runner::new(label, Kind::Reference, move |args: &Args| {
+        if args.threads == 1 {
+            return None;
+        }
+        let cache = C::build(CAPACITY * args.threads, ttl);
+        let (wall, inits) =
+            parallel(args.threads, |_| (), |thread, ()| goi_loop(&cache, &args.disjoint[thread]));
+        let sample = Args::sample(&args.disjoint, wall, inits.iter().sum());
+        drop(cache);
+        Some(sample)
+    })
+}
+
 fn local_runner<'a, C: Contender<Payload>>(label: &str) -> Runner<'a, Args> {
     Runner::new(label, C::KIND, |args: &Args| {
         if args.threads != 1 {
@@ -143,6 +168,14 @@ pub fn runners<'a>() -> Vec<Runner<'a, Args>> {
             "ptrcache (one cache per thread, each the 1-thread run's work)",
             Some(DEFAULT_EXP),
         ),
+        disjoint_runner::<Ptr<Payload>>(
+            "ptrcache (one cache of twice the capacity, each thread a whole run on keys of its own)",
+            Some(DEFAULT_EXP),
+        ),
+        disjoint_runner::<Quick<Payload>>(
+            "quick_cache (one cache of twice the capacity, each thread a whole run on keys of its own)",
+            None,
+        ),
         sync_runner::<Moka<Payload>>("moka", None),
         sync_runner::<MiniMoka<Payload>>("mini-moka (get, then insert)", None),
         sync_runner::<CachedLruTtl<Payload>>("cached (LruTtlCache, Mutex)", None),
@@ -172,7 +205,18 @@ pub fn run(opts: &Opts) -> Vec<(f64, usize, Vec<Measured>)> {
             } else {
                 (0..threads as u64).map(|thread| zipf.keys(ops, 1000 + thread)).collect()
             };
-            let args = Args { threads, sequences, whole };
+            // A bijection of the key salted by the thread: two threads' keys meet only if two
+            // of the million keys differ by the XOR of two salts (odds about 2^-44).
+            let disjoint = if threads == 1 {
+                Vec::new()
+            } else {
+                whole
+                    .iter()
+                    .zip(1u64..)
+                    .map(|(run, salt)| run.iter().map(|&key| mix64(key ^ salt.wrapping_mul(SALT))).collect())
+                    .collect()
+            };
+            let args = Args { threads, sequences, whole, disjoint };
             let rows = rounds(opts.rounds(ROUNDS), &runners, &args, |summary| pct(summary.median));
             let table = figure_table(
                 "Mops/s",
