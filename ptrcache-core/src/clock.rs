@@ -60,8 +60,9 @@ pub(crate) fn is_expired(deadline: Nanos) -> bool {
     }
 }
 
-/// [`is_expired`] for a deadline near enough to need the precise clock: out of line, so that
-/// the hit path it is inlined into stays small.
+/// [`is_expired`] for a deadline near enough to need the precise clock (or for every deadline
+/// where the coarse clock is not used): out of line, so that the hit path it is inlined into
+/// stays small.
 #[cold]
 #[inline(never)]
 fn expired_precisely(deadline: Nanos) -> bool {

@@ -273,6 +273,11 @@ mod tests {
         assert_eq!((sketch.frequency(hash(1)), sketch.words.len()), (0, 0));
     }
 
+    /// Whether the four rows use four different counters.
+    fn distinct(counters: &[(usize, u32); 4]) -> bool {
+        (0..4).all(|i| (0..i).all(|j| counters[i] != counters[j]))
+    }
+
     /// The values of the key's four counters, row by row.
     fn counters_of(sketch: &Sketch, hash: u64) -> [u64; 4] {
         let (start, counters) = sketch.locate(hash).expect("allocated");
@@ -284,7 +289,7 @@ mod tests {
         let capacity = 1_000;
         let mut sketch = allocated(capacity);
         // A key two of whose rows share a counter: one count makes it 1, not 2.
-        let twice = (0..1_000_000)
+        let twice = (0..10_000)
             .map(hash)
             .find(|&hash| {
                 let (_, counters) = sketch.locate(hash).expect("allocated");
@@ -296,16 +301,15 @@ mod tests {
         assert_eq!(sketch.frequency(twice), 1);
         // Two keys in one block that share exactly one counter: after three counts of the
         // first, a count of the second grows its three counters at 0 and not the shared one.
-        let (first, second) = (0..10_000)
+        let counted_block = sketch.locate(twice).expect("allocated").0;
+        let (first, second) = (0..100)
             .map(hash)
             .find_map(|first| {
                 let (block, ours) = sketch.locate(first).expect("allocated");
-                let distinct =
-                    |counters: &[(usize, u32); 4]| (0..4).all(|i| (0..i).all(|j| counters[i] != counters[j]));
-                if !distinct(&ours) || block == sketch.locate(twice).expect("allocated").0 {
+                if !distinct(&ours) || block == counted_block {
                     return None;
                 }
-                (0..200_000)
+                (0..20_000)
                     .map(|n| hash(n + 1_000_000))
                     .find(|&second| {
                         let (other_block, theirs) = sketch.locate(second).expect("allocated");
