@@ -1,7 +1,7 @@
 //! How often a shard has seen each key lately: a count-min sketch of 4-bit counters, the
 //! frequency filter of TinyLFU (Einziger, Friedman and Manes, ACM TOS 2017). The policy asks
-//! it whether a newcomer leaving the small queue has been seen more often than the main
-//! queue's next victim, and keeps the one seen more (see policy.rs).
+//! it whether a newcomer leaving the small queue has been seen clearly more often than the
+//! main queue's next victim, and keeps the newcomer only then (see policy.rs).
 //!
 //! Counted: every insertion of a key the shard does not hold, and the hits of held entries as
 //! the policy meets them (the credits it spends). Never the hit itself: a hit writes nothing
