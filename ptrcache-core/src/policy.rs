@@ -4,7 +4,7 @@
 //! New keys enter a small FIFO queue (2% of the shard at first, then tuned, see below); a
 //! key that is hit while there moves to the main queue when it reaches the head. A key that
 //! reaches the head without a hit moves to the main queue only if the frequency sketch has seen
-//! it at least twice more often than the main queue's next victim, which it then replaces
+//! it at least two sightings more than the main queue's next victim, which it then replaces
 //! (see [`ADMISSION_MARGIN`]); otherwise it is
 //! evicted (while the main queue has room, it moves there). The main queue is a CLOCK: a hit
 //! entry at the head is reinserted with one less credit, others are its victims.

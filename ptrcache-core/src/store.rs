@@ -676,18 +676,19 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         for key in 0..count {
-            assert!(store.insert(
-                hash_of(key),
-                key,
-                Arc::new(key),
-                clock::NEVER,
-                1,
-                &counters,
-                &mut trash,
-                || false
-            ));
+            assert!(insert_forever(&mut store, key, &counters, &mut trash));
         }
         store
+    }
+
+    /// Inserts `key` (its own value) to never expire, at time 1, with nothing to borrow.
+    fn insert_forever(
+        store: &mut Store<u64, u64>,
+        key: u64,
+        counters: &Counters,
+        trash: &mut Trash<u64, u64>,
+    ) -> bool {
+        store.insert(hash_of(key), key, Arc::new(key), clock::NEVER, 1, counters, trash, || false)
     }
 
     fn hash_of(key: u64) -> u64 {
@@ -911,16 +912,7 @@ mod tests {
             let key = next(200);
             match next(10) {
                 0..=5 => {
-                    store.insert(
-                        hash_of(key),
-                        key,
-                        Arc::new(key),
-                        clock::NEVER,
-                        1,
-                        &counters,
-                        &mut trash,
-                        || false,
-                    );
+                    insert_forever(&mut store, key, &counters, &mut trash);
                 }
                 6 | 7 => {
                     if let Some(node) = store.get(hash_of(key), &key) {
@@ -964,31 +956,13 @@ mod tests {
         let mut store = filled(1_000);
         assert_eq!(store.policy.sketch_words(), 0, "allocated before the store was full");
         let (counters, mut trash) = (Counters::default(), Trash::default());
-        assert!(store.insert(
-            hash_of(1_000),
-            1_000,
-            Arc::new(1_000),
-            clock::NEVER,
-            1,
-            &counters,
-            &mut trash,
-            || false
-        ));
+        assert!(insert_forever(&mut store, 1_000, &counters, &mut trash));
         assert_eq!(store.policy.sketch_words(), 4_096 / 16 + 2, "1,000 entries: 4,096 counters and the tail");
         // Seen twice (evicted, then inserted again), the newcomers pass the admission margin
         // against the uncounted entries, and stay.
         for _ in 0..2 {
             for key in 1_001..1_300 {
-                store.insert(
-                    hash_of(key),
-                    key,
-                    Arc::new(key),
-                    clock::NEVER,
-                    1,
-                    &counters,
-                    &mut trash,
-                    || false,
-                );
+                insert_forever(&mut store, key, &counters, &mut trash);
             }
         }
         let mut keys: Vec<(bool, u64)> =

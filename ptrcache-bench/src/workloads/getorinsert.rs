@@ -73,15 +73,22 @@ fn goi_loop<C: Contender<Payload>>(cache: &C, keys: &[u64]) -> u64 {
     inits
 }
 
+/// One cache of `capacity` shared by one thread per run, each replaying its run; the cache is
+/// dropped after the timing.
+fn shared_run<C: Contender<Payload> + Sync>(
+    capacity: usize,
+    ttl: Option<Duration>,
+    runs: &[Vec<u64>],
+) -> Sample {
+    let cache = C::build(capacity, ttl);
+    let (wall, inits) = parallel(runs.len(), |_| (), |thread, ()| goi_loop(&cache, &runs[thread]));
+    let sample = Args::sample(runs, wall, inits.iter().sum());
+    drop(cache);
+    sample
+}
+
 fn sync_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Duration>) -> Runner<'a, Args> {
-    Runner::new(label, C::KIND, move |args: &Args| {
-        let cache = C::build(CAPACITY, ttl);
-        let (wall, inits) =
-            parallel(args.threads, |_| (), |thread, ()| goi_loop(&cache, &args.sequences[thread]));
-        let sample = Args::sample(&args.sequences, wall, inits.iter().sum());
-        drop(cache);
-        Some(sample)
-    })
+    Runner::new(label, C::KIND, move |args: &Args| Some(shared_run::<C>(CAPACITY, ttl, &args.sequences)))
 }
 
 /// A contender with a cache of its own on each thread, each of the full capacity and fed a
@@ -109,15 +116,7 @@ fn private_runner<'a, C: Contender<Payload> + Send>(label: &str, ttl: Option<Dur
 /// value (compare the cache-per-thread row). On 2 threads or more only.
 fn disjoint_runner<'a, C: Contender<Payload> + Sync>(label: &str, ttl: Option<Duration>) -> Runner<'a, Args> {
     Runner::new(label, Kind::Reference, move |args: &Args| {
-        if args.threads == 1 {
-            return None;
-        }
-        let cache = C::build(CAPACITY * args.threads, ttl);
-        let (wall, inits) =
-            parallel(args.threads, |_| (), |thread, ()| goi_loop(&cache, &args.disjoint[thread]));
-        let sample = Args::sample(&args.disjoint, wall, inits.iter().sum());
-        drop(cache);
-        Some(sample)
+        (args.threads > 1).then(|| shared_run::<C>(CAPACITY * args.threads, ttl, &args.disjoint))
     })
 }
 
