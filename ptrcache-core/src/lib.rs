@@ -207,6 +207,7 @@ mod policy;
 mod property;
 mod readers;
 mod shard;
+mod shard_lock;
 mod sketch;
 mod stats;
 mod store;

@@ -146,9 +146,9 @@ impl Readers {
 
     /// The slots a writer must look at: every slot ever claimed.
     ///
-    /// Read after the writer has raised its shard's `writing` flag, in the same total order
-    /// (`SeqCst`) as a new owner's claim: a slot this misses was claimed after the flag was up,
-    /// so its owner sees the flag and takes the lock. (loom checks the fence form of the
+    /// Read after the writer has taken its shard's lock word, in the same total order
+    /// (`SeqCst`) as a new owner's claim: a slot this misses was claimed after the lock was
+    /// taken, so its owner sees the writer and takes the lock. (loom checks the fence form of the
     /// protocol, where weaker orderings here would pass too: keep these `SeqCst`.)
     pub(crate) fn claimed(&self) -> &[Slot] {
         &self.shared.slots[..self.shared.claimed.load(Ordering::SeqCst)]

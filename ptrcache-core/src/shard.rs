@@ -4,17 +4,18 @@
 //! cores on every hit (PERF-NOTES). So a reader announces the shard in its own slot instead
 //! (see `readers.rs`), and writers wait for those announcements:
 //!
-//! - A reader stores the shard's tag in its slot, then loads `writing`. If it is down, the
-//!   reader reads the store without any lock and clears its slot (release) when done. If it is
-//!   up, the reader clears its slot and read-locks `lock` instead.
-//! - A writer write-locks `lock` (excluding other writers and locked readers), raises `writing`,
-//!   then waits until no claimed slot shows the shard's tag (acquire), writes, and lowers
-//!   `writing` (release) before unlocking.
+//! - A reader stores the shard's tag in its slot, then loads the word of `lock` (see
+//!   `shard_lock.rs`). If no writer holds it, the reader reads the store without any lock and
+//!   clears its slot (release) when done. If one does, the reader clears its slot and
+//!   read-locks `lock` instead.
+//! - A writer write-locks `lock` (excluding other writers and locked readers: one swap of the
+//!   word, which is also what announced readers check), then waits until no claimed slot shows
+//!   the shard's tag (acquire), writes, and unlocks (release).
 //!
 //! Both sides store, then load the other's store, in one total order (`SeqCst`, see
-//! [`store_then_load`]), so at least one sees the other: either the writer sees the
-//! announcement and waits for its release, or the reader sees `writing` and takes the lock.
-//! A reader that sees `writing` down saw the last writer's release, so it sees its writes.
+//! [`store_then_load`](crate::sync::store_then_load)), so at least one sees the other: either the writer sees the
+//! announcement and waits for its release, or the reader sees the writer and takes the lock.
+//! A reader that sees no writer saw the last writer's release, so it sees its writes.
 //! A thread that is already reading (a key's `Eq` using the cache), or has no slot, read-locks.
 //!
 //! With `DataCell` in sync.rs, this is the crate's only `unsafe` (three blocks and the `Sync`
@@ -22,30 +23,27 @@
 //! against the `RwLock` read path it replaced (hits on 2 threads 1.12x -> 1.60x `quick_cache`'s
 //! throughput; `ptrcache-bench -- hit`: 1.00x -> 1.64-1.83x), each block carries its SAFETY
 //! argument, and the protocol is tested under concurrency: loom models in `tests/loom.rs` (they
-//! fail if the reader skips `writing`, if the writer skips its wait, or if the fences or the
+//! fail if the reader skips the lock word, if the writer skips its wait, or if the fences or the
 //! release stores are weakened; loom checks the fence form of [`store_then_load`], not the
 //! `SeqCst` accesses it compiles to) and the thread test `tests/it/lock_free_reads.rs`.
 
 use crate::readers::{IDLE, Readers, Slot};
+use crate::shard_lock::{ReadLock, ShardLock, WriteLock};
 use crate::stats::Counters;
 use crate::store::{Store, Trash};
-use crate::sync::{
-    AtomicBool, AtomicU32, DataCell, Exclusive, Ordering, RwLock, RwLockReadGuard, RwLockWriteGuard, Shared,
-    load_after_raise, raise, read, store_then_load, try_read, try_write, write,
-};
+use crate::sync::{AtomicU32, Backoff, DataCell, Exclusive, Ordering, Shared, load_after_raise};
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
 /// share a line, nor its adjacent-line prefetch pair. In C order so that what every hit reads
-/// (the `writing` flag and the heads of the table and slab, see [`Store`]) shares the first line;
+/// (the lock word and the heads of the table and slab, see [`Store`]) shares the first line;
 /// and 256 bytes in all for word-sized keys (test below), which the narrow `tag` and `len` keep.
 #[derive(Debug)]
 #[repr(C, align(128))]
 pub(crate) struct Shard<K, V> {
-    writing: AtomicBool,
+    lock: ShardLock,
     /// The shard's tag in reader slots: its index + 1, never [`IDLE`].
     tag: u32,
     store: DataCell<Store<K, V>>,
-    lock: RwLock<()>,
     /// `store.len()`, readable without the lock (a shard holds fewer than `u32::MAX` entries).
     len: AtomicU32,
     pub(crate) counters: Counters,
@@ -61,10 +59,9 @@ impl<K, V> Shard<K, V> {
     /// The shard at `index` (below 256) of a cache.
     pub(crate) fn new(index: u32, capacity: usize) -> Self {
         Shard {
-            writing: AtomicBool::new(false),
+            lock: ShardLock::default(),
             tag: index + 1,
             store: DataCell::new(Store::new(capacity)),
-            lock: RwLock::new(()),
             len: AtomicU32::new(0),
             counters: Counters::default(),
         }
@@ -92,7 +89,7 @@ impl<K, V> Shard<K, V> {
     /// shard's write lock (a shard borrowing capacity), which must never wait. Not announced in
     /// a slot, so that a thread that only writes claims none.
     pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, K, V>> {
-        try_read(&self.lock).map(|guard| self.locked(guard))
+        self.lock.try_read().map(|guard| self.locked(guard))
     }
 
     /// Shared access announced in the thread's slot, if it has one and no writer is in.
@@ -102,8 +99,8 @@ impl<K, V> Shard<K, V> {
         if slot.reading.load(Ordering::Relaxed) != IDLE {
             return None;
         }
-        if !store_then_load(&slot.reading, self.tag as usize, &self.writing) {
-            // SAFETY: the slot announces this read and `writing` was down after the
+        if !self.lock.announce_then_is_written(&slot.reading, self.tag as usize) {
+            // SAFETY: the slot announces this read and no writer held the lock after the
             // announcement, so no writer writes until the guard clears the slot (module docs).
             #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
             let store = unsafe { self.store.shared() };
@@ -117,11 +114,11 @@ impl<K, V> Shard<K, V> {
     /// that met a writer, and long reads (which must not keep writers spinning).
     #[cold]
     pub(crate) fn read_locked(&self) -> ReadGuard<'_, K, V> {
-        self.locked(read(&self.lock))
+        self.locked(self.lock.read())
     }
 
     /// Shared access under `guard`, a read lock of this shard.
-    fn locked<'a>(&'a self, guard: RwLockReadGuard<'a, ()>) -> ReadGuard<'a, K, V> {
+    fn locked<'a>(&'a self, guard: ReadLock<'a>) -> ReadGuard<'a, K, V> {
         // SAFETY: writers hold the write lock while they write, so none writes meanwhile.
         #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
         let store = unsafe { self.store.shared() };
@@ -134,7 +131,7 @@ impl<K, V> Shard<K, V> {
         readers: &Readers,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
-        self.write_under(write(&self.lock), readers, true, f)
+        self.write_under(self.lock.write(), readers, true, f)
             .unwrap_or_else(|| unreachable!("a write that waits for readers always runs"))
     }
 
@@ -146,14 +143,14 @@ impl<K, V> Shard<K, V> {
         readers: &Readers,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> Option<R> {
-        self.write_under(try_write(&self.lock)?, readers, false, f)
+        self.write_under(self.lock.try_write()?, readers, false, f)
     }
 
     /// [`write`](Self::write) once `lock` is held; if `wait` is false, `None` when a reader is
-    /// in (`writing` keeps new ones out once raised, so one look at the slots is enough).
+    /// in (the held lock keeps new ones out, so one look at the slots is enough).
     fn write_under<R>(
         &self,
-        lock: RwLockWriteGuard<'_, ()>,
+        lock: WriteLock<'_>,
         readers: &Readers,
         wait: bool,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
@@ -161,7 +158,6 @@ impl<K, V> Shard<K, V> {
         let mut trash = Trash::default();
         let result = {
             let _lock = lock;
-            let _writing = Writing::raise(&self.writing);
             let tag = self.tag as usize;
             for slot in readers.claimed() {
                 if wait {
@@ -171,7 +167,7 @@ impl<K, V> Shard<K, V> {
                 }
             }
             // SAFETY: the write lock excludes other writers and locked readers, and every
-            // announced reader has left (module docs); `_writing` keeps new ones out until the
+            // announced reader has left (module docs); `_lock` keeps new ones out until the
             // reference is gone.
             #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
             #[cfg_attr(not(ptrcache_loom), allow(unused_mut, reason = "loom's access guard needs it"))]
@@ -190,15 +186,8 @@ impl<K, V> Shard<K, V> {
 pub(crate) const REENTRANT_WRITE: &str = "ptrcache: a key's `Eq` (or `Borrow`) wrote to the cache \
      shard it was being compared in; it would wait for itself forever";
 
-/// Spins before a waiting writer starts yielding.
-const SPINS: u32 = 64;
-
-/// Yields before a waiting writer starts sleeping.
-const YIELDS: u32 = 64;
-
 /// Waits until `slot` no longer announces a read of shard `tag`. Reads are short (a table probe
-/// and `Eq` of keys), so spin a little, then yield to let a descheduled reader run, then sleep
-/// (a yield does not let a reader of lower real-time priority run on the same core).
+/// and `Eq` of keys), so a [`Backoff`] does.
 ///
 /// # Panics
 ///
@@ -219,34 +208,9 @@ fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
 #[inline(never)]
 fn wait_for_reader(slot: &Slot, tag: usize, readers: &Readers) {
     assert!(!(load_after_raise(&slot.reading) == tag && readers.is_own(slot)), "{REENTRANT_WRITE}");
-    // Under loom every spin is a step to explore: yield at once.
-    let mut spins = if cfg!(ptrcache_loom) { SPINS } else { 0 };
+    let mut backoff = Backoff::default();
     while load_after_raise(&slot.reading) == tag {
-        if spins < SPINS {
-            spins += 1;
-            std::hint::spin_loop();
-        } else if spins < SPINS + YIELDS || cfg!(ptrcache_loom) {
-            spins += 1;
-            crate::sync::yield_now();
-        } else {
-            std::thread::sleep(std::time::Duration::from_micros(50));
-        }
-    }
-}
-
-/// `writing` raised for the lifetime of a write, lowered even if the write panics.
-struct Writing<'a>(&'a AtomicBool);
-
-impl<'a> Writing<'a> {
-    fn raise(flag: &'a AtomicBool) -> Self {
-        raise(flag);
-        Writing(flag)
-    }
-}
-
-impl Drop for Writing<'_> {
-    fn drop(&mut self) {
-        self.0.store(false, Ordering::Release);
+        backoff.snooze();
     }
 }
 
@@ -263,7 +227,7 @@ enum Access<'a> {
     Announced(&'a Slot),
     /// Under the read lock (held, not read). No slot is kept: a key's `Eq` may use enough other
     /// caches meanwhile for this thread to give up its slot of this one.
-    Locked(#[allow(dead_code, reason = "held for its drop")] RwLockReadGuard<'a, ()>),
+    Locked(#[allow(dead_code, reason = "held for its drop")] ReadLock<'a>),
 }
 
 impl<K, V> ReadGuard<'_, K, V> {

@@ -203,7 +203,7 @@ impl<K, V> Trash<K, V> {
 }
 
 /// The storage of one shard. In C order: the table and the slab, which every hit reads, come
-/// first, on the cache line of the shard's `writing` flag.
+/// first, on the cache line of the shard's lock word.
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct Store<K, V> {

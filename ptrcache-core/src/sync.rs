@@ -6,12 +6,12 @@
 //! `entries`, and the helpers below recover the guard if that code panicked.
 
 // loom's locks return std's `LockResult` too, so one `PoisonError` serves both.
-use std::sync::{PoisonError, TryLockError};
+use std::sync::PoisonError;
 
 #[cfg(not(ptrcache_loom))]
 pub(crate) use std::sync::{
-    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    Arc, Condvar, Mutex, MutexGuard,
+    atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 
 #[cfg(not(ptrcache_loom))]
@@ -31,8 +31,8 @@ pub(crate) fn current_thread_id() -> ThreadId {
 
 #[cfg(ptrcache_loom)]
 pub(crate) use loom::sync::{
-    Arc, Condvar, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard,
-    atomic::{AtomicBool, AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
+    Arc, Condvar, Mutex, MutexGuard,
+    atomic::{AtomicU8, AtomicU32, AtomicU64, AtomicUsize, Ordering},
 };
 
 #[cfg(ptrcache_loom)]
@@ -52,83 +52,73 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
-/// Read-locks `lock`, ignoring poison (see the module docs).
-pub(crate) fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
-    lock.read().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Read-locks `lock` if no writer holds it, ignoring poison (see the module docs).
-pub(crate) fn try_read<T>(lock: &RwLock<T>) -> Option<RwLockReadGuard<'_, T>> {
-    match lock.try_read() {
-        Ok(guard) => Some(guard),
-        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
-}
-
-/// Write-locks `lock`, ignoring poison (see the module docs).
-pub(crate) fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
-    lock.write().unwrap_or_else(PoisonError::into_inner)
-}
-
-/// Write-locks `lock` if no one holds it, ignoring poison (see the module docs).
-pub(crate) fn try_write<T>(lock: &RwLock<T>) -> Option<RwLockWriteGuard<'_, T>> {
-    match lock.try_write() {
-        Ok(guard) => Some(guard),
-        Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
-        Err(TryLockError::WouldBlock) => None,
-    }
-}
-
 /// Waits on `condvar`, ignoring poison.
 pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexGuard<'a, T> {
     condvar.wait(guard).unwrap_or_else(PoisonError::into_inner)
 }
 
-/// A reader's half of the handshake: announces `tag` in its `slot`, then reads the shard's
-/// `writing` flag, such that of a reader and a writer doing this crosswise (see [`raise`]), at
-/// least one sees the other's store (Dekker). Returns the flag, read with acquire ordering.
+/// A reader's half of the handshake: announces `tag` in its `slot`, then reads the shard's lock
+/// word, such that of a reader and a writer doing this crosswise (the writer takes the lock
+/// word, then reads the slots with [`load_after_raise`]), at least one sees the other's store
+/// (Dekker). Returns the word, read with acquire ordering.
 ///
 /// The store must also be a release: a writer that reads a reader's *next* announcement (of
 /// another shard) must see the reads before it as finished, and since C++20 a later relaxed
 /// store of the same thread no longer extends the release sequence of the earlier clear.
 #[inline]
-pub(crate) fn store_then_load(slot: &AtomicUsize, tag: usize, writing: &AtomicBool) -> bool {
+pub(crate) fn store_then_load(slot: &AtomicUsize, tag: usize, word: &AtomicU32) -> u32 {
     // `SeqCst` store and load (one `xchg` on x86) order the pair; loom does not model `SeqCst`
     // accesses, only `SeqCst` fences, so under loom the equivalent fence form is checked.
     #[cfg(not(ptrcache_loom))]
     {
         slot.store(tag, Ordering::SeqCst);
-        writing.load(Ordering::SeqCst)
+        word.load(Ordering::SeqCst)
     }
     #[cfg(ptrcache_loom)]
     {
         slot.store(tag, Ordering::Release);
         loom::sync::atomic::fence(Ordering::SeqCst);
-        writing.load(Ordering::Acquire)
+        word.load(Ordering::Acquire)
     }
 }
 
-/// The writer's half of [`store_then_load`]: raises `flag`; the caller then reads the readers'
-/// stores with [`load_after_raise`].
-#[inline]
-pub(crate) fn raise(flag: &AtomicBool) {
-    #[cfg(not(ptrcache_loom))]
-    flag.store(true, Ordering::SeqCst);
-    #[cfg(ptrcache_loom)]
-    {
-        flag.store(true, Ordering::Relaxed);
-        loom::sync::atomic::fence(Ordering::SeqCst);
-    }
-}
-
-/// A read of a reader's store after [`raise`], with acquire ordering.
+/// A writer's read of a reader's slot once it holds the lock word (see [`store_then_load`]),
+/// with acquire ordering.
 #[inline]
 pub(crate) fn load_after_raise(other: &AtomicUsize) -> usize {
     #[cfg(not(ptrcache_loom))]
     return other.load(Ordering::SeqCst);
     #[cfg(ptrcache_loom)]
     return other.load(Ordering::Acquire);
+}
+
+/// Spins before a waiter starts yielding.
+const SPINS: u32 = 64;
+
+/// Yields before a waiter starts sleeping.
+const YIELDS: u32 = 64;
+
+/// Waiting for a short hold (of a lock, or of a read announced in a slot) to end: spin a
+/// little, then yield to let a descheduled holder run, then sleep (a yield does not let a
+/// thread of lower real-time priority run on the same core).
+#[derive(Debug, Default)]
+pub(crate) struct Backoff {
+    rounds: u32,
+}
+
+impl Backoff {
+    /// Waits one round.
+    pub(crate) fn snooze(&mut self) {
+        // Under loom every spin is a step to explore: yield at once.
+        if cfg!(ptrcache_loom) || (SPINS..SPINS + YIELDS).contains(&self.rounds) {
+            yield_now();
+        } else if self.rounds < SPINS {
+            std::hint::spin_loop();
+        } else {
+            std::thread::sleep(std::time::Duration::from_micros(50));
+        }
+        self.rounds = self.rounds.saturating_add(1);
+    }
 }
 
 /// An `UnsafeCell` whose accesses loom can check: data guarded by a protocol of our own (see

@@ -148,7 +148,7 @@ fn a_panicking_leader_hands_over_to_the_waiter_and_stores_nothing_of_its_own() {
 
 /// The lock-free read path (shard.rs): readers announce themselves in per-thread slots and
 /// writers wait for them. loom checks every access to the store for a data race, so a reader
-/// that skipped the `writing` check, or a writer that did not wait, fails here.
+/// that skipped the check of the shard's lock word, or a writer that did not wait, fails here.
 #[test]
 fn gets_racing_with_a_replacing_set_never_race_and_see_the_old_or_the_new_value() {
     model(|| {

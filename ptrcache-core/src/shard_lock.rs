@@ -1,0 +1,261 @@
+//! The lock of a shard: one word that is both the writers' lock and the flag that lock-free
+//! readers check (see `shard.rs` for the protocol).
+//!
+//! A write used to take a std `RwLock`, then raise a `writing` flag beside it, then lower both:
+//! three locked instructions and two dirtied cache lines per write, and a miss writes twice.
+//! Here the flag is the lock's own word. Taking it is one `SeqCst` compare-exchange, which is
+//! also the writer's half of the handshake with announced readers; releasing it is one store.
+//!
+//! Waiters spin, then yield, then sleep ([`Backoff`]): no user code runs under the lock but a
+//! key's `Eq`, so holds are short. (Under loom they block on a condition variable instead: loom
+//! can explore a single spinning thread, but two waiters yielding to each other while the
+//! holder never gets its turn is a path it follows for ever.) Locked readers (threads without a reader slot, nested and
+//! long reads) count themselves in the word. A writer that has to wait raises
+//! [`WRITER_WAITING`], which keeps new locked readers out so that they cannot starve it, as
+//! std's `RwLock` prefers writers too.
+
+use crate::sync::{AtomicU32, AtomicUsize, Backoff, Ordering, store_then_load};
+
+/// Set while a writer holds the lock.
+const WRITER: u32 = 1;
+
+/// Set by a writer waiting for the lock; new locked readers wait too.
+const WRITER_WAITING: u32 = 2;
+
+/// One locked reader, counted in the bits above the two flags.
+const READER: u32 = 4;
+
+/// A shard's lock and its writers' flag, in one word.
+#[derive(Debug, Default)]
+pub(crate) struct ShardLock {
+    state: AtomicU32,
+    /// Where waiters block under loom (see the module docs).
+    #[cfg(ptrcache_loom)]
+    parked: (crate::sync::Mutex<()>, crate::sync::Condvar),
+}
+
+/// A held write lock; released on drop, even if the write panics.
+#[must_use]
+pub(crate) struct WriteLock<'a>(&'a ShardLock);
+
+/// A held read lock; released on drop.
+#[must_use]
+pub(crate) struct ReadLock<'a>(&'a ShardLock);
+
+impl ShardLock {
+    /// Write-locks, waiting for the writer or the locked readers in.
+    #[inline]
+    pub(crate) fn write(&self) -> WriteLock<'_> {
+        if !self.acquire_from(0) {
+            self.write_contended();
+        }
+        WriteLock(self)
+    }
+
+    /// Write-locks if no one holds the lock or waits for it.
+    #[inline]
+    pub(crate) fn try_write(&self) -> Option<WriteLock<'_>> {
+        // Not `then_some`: a guard built and dropped for a failed try would release the lock.
+        if self.acquire_from(0) { Some(WriteLock(self)) } else { None }
+    }
+
+    /// Read-locks, waiting while a writer holds the lock or waits for it.
+    pub(crate) fn read(&self) -> ReadLock<'_> {
+        let mut backoff = Backoff::default();
+        loop {
+            if let Some(lock) = self.try_read() {
+                return lock;
+            }
+            self.pause(&mut backoff, |state| state & (WRITER | WRITER_WAITING) != 0);
+        }
+    }
+
+    /// Read-locks if no writer holds the lock or waits for it.
+    pub(crate) fn try_read(&self) -> Option<ReadLock<'_>> {
+        let mut state = self.state.load(Ordering::Relaxed);
+        while state & (WRITER | WRITER_WAITING) == 0 {
+            match self.state.compare_exchange(state, state + READER, Ordering::Acquire, Ordering::Relaxed) {
+                Ok(_) => return Some(ReadLock(self)),
+                Err(now) => state = now,
+            }
+        }
+        None
+    }
+
+    /// The reader's half of the handshake: announces `tag` in `slot`, then tells whether a
+    /// writer holds the lock, such that of this and a writer taking the lock, at least one sees
+    /// the other (see [`store_then_load`]).
+    #[inline]
+    pub(crate) fn announce_then_is_written(&self, slot: &AtomicUsize, tag: usize) -> bool {
+        store_then_load(slot, tag, &self.state) & WRITER != 0
+    }
+
+    /// Takes the lock if its word is `from` (free, perhaps with a writer waiting). The swap is
+    /// the writer's half of the handshake with announced readers: it is ordered before the
+    /// writer's loads of their slots in one total order (`SeqCst`; under loom, which models
+    /// only `SeqCst` fences, the fence form).
+    #[inline]
+    fn acquire_from(&self, from: u32) -> bool {
+        #[cfg(not(ptrcache_loom))]
+        return self.state.compare_exchange(from, WRITER, Ordering::SeqCst, Ordering::Relaxed).is_ok();
+        #[cfg(ptrcache_loom)]
+        {
+            let acquired =
+                self.state.compare_exchange(from, WRITER, Ordering::Acquire, Ordering::Relaxed).is_ok();
+            if acquired {
+                loom::sync::atomic::fence(Ordering::SeqCst);
+            }
+            acquired
+        }
+    }
+
+    /// [`write`](Self::write) when the lock was not free at once.
+    #[cold]
+    #[inline(never)]
+    fn write_contended(&self) {
+        let mut backoff = Backoff::default();
+        loop {
+            let state = self.state.load(Ordering::Relaxed);
+            if state & !WRITER_WAITING == 0 {
+                if self.acquire_from(state) {
+                    return;
+                }
+            } else if state & WRITER_WAITING == 0 {
+                // Keeps new locked readers out; if the word changed meanwhile, the next round
+                // looks again.
+                let _ = self.state.compare_exchange(
+                    state,
+                    state | WRITER_WAITING,
+                    Ordering::Relaxed,
+                    Ordering::Relaxed,
+                );
+            }
+            self.pause(&mut backoff, |state| state & !WRITER_WAITING != 0);
+        }
+    }
+
+    /// Waits a round of `backoff` (under loom: until the word changes, if it is still
+    /// `blocked`).
+    #[cfg_attr(not(ptrcache_loom), allow(clippy::unused_self, reason = "loom's version uses it"))]
+    fn pause(&self, backoff: &mut Backoff, blocked: impl Fn(u32) -> bool) {
+        #[cfg(not(ptrcache_loom))]
+        {
+            let _ = blocked;
+            backoff.snooze();
+        }
+        #[cfg(ptrcache_loom)]
+        {
+            let _ = backoff;
+            let (mutex, condvar) = &self.parked;
+            let guard = crate::sync::lock(mutex);
+            if blocked(self.state.load(Ordering::Relaxed)) {
+                drop(crate::sync::wait(condvar, guard));
+            }
+        }
+    }
+
+    /// Wakes the waiters blocked in [`pause`](Self::pause) after a release (under loom only).
+    #[cfg_attr(not(ptrcache_loom), allow(clippy::unused_self, reason = "loom's version uses it"))]
+    #[inline]
+    fn released(&self) {
+        #[cfg(ptrcache_loom)]
+        {
+            let _guard = crate::sync::lock(&self.parked.0);
+            self.parked.1.notify_all();
+        }
+    }
+}
+
+impl Drop for WriteLock<'_> {
+    #[inline]
+    fn drop(&mut self) {
+        // No reader can have counted itself in while the writer held the lock, so the word is
+        // `WRITER`, perhaps with `WRITER_WAITING`, which the waiting writers raise again.
+        #[cfg(not(ptrcache_loom))]
+        self.0.state.store(0, Ordering::Release);
+        // loom orders a plain store only after what its thread has seen, so it may order this
+        // one before a waiting writer's raise of `WRITER_WAITING` that read `WRITER` (which
+        // C++ forbids: a read-modify-write reads the value just before it); the lock would
+        // then look held for ever. The swap is ordered after every write to the word.
+        #[cfg(ptrcache_loom)]
+        self.0.state.swap(0, Ordering::Release);
+        self.0.released();
+    }
+}
+
+impl Drop for ReadLock<'_> {
+    fn drop(&mut self) {
+        self.0.state.fetch_sub(READER, Ordering::Release);
+        self.0.released();
+    }
+}
+
+#[cfg(all(test, not(ptrcache_loom)))]
+mod tests {
+    use super::{ShardLock, WRITER, WRITER_WAITING};
+    use crate::sync::Ordering;
+
+    #[test]
+    fn a_write_lock_excludes_readers_and_writers_until_dropped() {
+        let lock = ShardLock::default();
+        let write = lock.write();
+        assert!(lock.try_write().is_none());
+        assert!(lock.try_read().is_none());
+        drop(write);
+        let read = lock.try_read().expect("free after the writer left");
+        let second = lock.try_read().expect("readers share the lock");
+        assert!(lock.try_write().is_none());
+        drop((read, second));
+        assert!(lock.try_write().is_some());
+        assert_eq!(lock.state.load(Ordering::Relaxed), 0);
+    }
+
+    #[test]
+    fn a_waiting_writer_keeps_new_locked_readers_out_and_gets_the_lock() {
+        let lock = ShardLock::default();
+        let read = lock.read();
+        std::thread::scope(|scope| {
+            let writer = scope.spawn(|| {
+                let _write = lock.write();
+                assert_eq!(lock.state.load(Ordering::Relaxed) & WRITER, WRITER);
+            });
+            while lock.state.load(Ordering::Relaxed) & WRITER_WAITING == 0 {
+                std::thread::yield_now();
+            }
+            assert!(lock.try_read().is_none(), "a new reader would starve the waiting writer");
+            drop(read);
+            writer.join().unwrap();
+        });
+        assert!(lock.try_read().is_some());
+    }
+
+    #[test]
+    fn a_panicking_writer_releases_the_lock() {
+        let lock = ShardLock::default();
+        let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let _write = lock.write();
+            panic!("the write failed");
+        }));
+        assert!(panicked.is_err());
+        assert!(lock.try_write().is_some());
+    }
+
+    #[test]
+    fn writers_on_threads_exclude_each_other() {
+        let lock = ShardLock::default();
+        let inside = std::sync::atomic::AtomicU32::new(0);
+        std::thread::scope(|scope| {
+            for _ in 0..4 {
+                scope.spawn(|| {
+                    for _ in 0..2_000 {
+                        let _write = lock.write();
+                        assert_eq!(inside.fetch_add(1, Ordering::Relaxed), 0, "two writers in");
+                        std::hint::spin_loop();
+                        inside.fetch_sub(1, Ordering::Relaxed);
+                    }
+                });
+            }
+        });
+        assert_eq!(lock.state.load(Ordering::Relaxed), 0);
+    }
+}
