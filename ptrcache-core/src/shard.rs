@@ -8,13 +8,14 @@
 //!   `shard_lock.rs`). If no writer holds it, the reader reads the store without any lock and
 //!   clears its slot (release) when done. If one does, the reader clears its slot and
 //!   read-locks `lock` instead.
-//! - A writer write-locks `lock` (excluding other writers and locked readers: one swap of the
-//!   word, which is also what announced readers check), then waits until no claimed slot shows
-//!   the shard's tag (acquire), writes, and unlocks (release).
+//! - A writer write-locks `lock` (excluding other writers and locked readers: one
+//!   compare-exchange of the word, which is also what announced readers check), then waits
+//!   until no claimed slot shows the shard's tag (acquire), writes, and unlocks (release).
 //!
 //! Both sides store, then load the other's store, in one total order (`SeqCst`, see
-//! [`store_then_load`](crate::sync::store_then_load)), so at least one sees the other: either the writer sees the
-//! announcement and waits for its release, or the reader sees the writer and takes the lock.
+//! [`store_then_load`](crate::sync::store_then_load)), so at least one sees the other: either
+//! the writer sees the announcement and waits for its release, or the reader sees the writer
+//! and takes the lock.
 //! A reader that sees no writer saw the last writer's release, so it sees its writes.
 //! A thread that is already reading (a key's `Eq` using the cache), or has no slot, read-locks.
 //!
@@ -31,7 +32,7 @@ use crate::readers::{IDLE, Readers, Slot};
 use crate::shard_lock::{ReadLock, ShardLock, WriteLock};
 use crate::stats::Counters;
 use crate::store::{Store, Trash};
-use crate::sync::{AtomicU32, Backoff, DataCell, Exclusive, Ordering, Shared, load_after_raise};
+use crate::sync::{AtomicU32, Backoff, DataCell, Exclusive, Ordering, Shared, load_after_lock};
 
 /// One lock's worth of the cache. Aligned to two cache lines so that neighbouring shards never
 /// share a line, nor its adjacent-line prefetch pair. In C order so that what every hit reads
@@ -85,9 +86,9 @@ impl<K, V> Shard<K, V> {
         }
     }
 
-    /// Shared access under the read lock if no writer holds it: for a thread that holds another
-    /// shard's write lock (a shard borrowing capacity), which must never wait. Not announced in
-    /// a slot, so that a thread that only writes claims none.
+    /// Shared access under the read lock if no writer holds it or waits for it: for a thread
+    /// that holds another shard's write lock (a shard borrowing capacity), which must never
+    /// wait. Not announced in a slot, so that a thread that only writes claims none.
     pub(crate) fn try_read(&self) -> Option<ReadGuard<'_, K, V>> {
         self.lock.try_read().map(|guard| self.locked(guard))
     }
@@ -162,7 +163,7 @@ impl<K, V> Shard<K, V> {
             for slot in readers.claimed() {
                 if wait {
                     wait_while_reading(slot, tag, readers);
-                } else if load_after_raise(&slot.reading) == tag {
+                } else if load_after_lock(&slot.reading) == tag {
                     return None;
                 }
             }
@@ -197,7 +198,7 @@ pub(crate) const REENTRANT_WRITE: &str = "ptrcache: a key's `Eq` (or `Borrow`) w
 fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
     // The common case, no reader of this shard in the slot, without a call (every write looks
     // at every claimed slot).
-    if load_after_raise(&slot.reading) != tag {
+    if load_after_lock(&slot.reading) != tag {
         return;
     }
     wait_for_reader(slot, tag, readers);
@@ -207,9 +208,9 @@ fn wait_while_reading(slot: &Slot, tag: usize, readers: &Readers) {
 #[cold]
 #[inline(never)]
 fn wait_for_reader(slot: &Slot, tag: usize, readers: &Readers) {
-    assert!(!(load_after_raise(&slot.reading) == tag && readers.is_own(slot)), "{REENTRANT_WRITE}");
+    assert!(!(load_after_lock(&slot.reading) == tag && readers.is_own(slot)), "{REENTRANT_WRITE}");
     let mut backoff = Backoff::default();
-    while load_after_raise(&slot.reading) == tag {
+    while load_after_lock(&slot.reading) == tag {
         backoff.snooze();
     }
 }

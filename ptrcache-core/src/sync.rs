@@ -59,7 +59,7 @@ pub(crate) fn wait<'a, T>(condvar: &Condvar, guard: MutexGuard<'a, T>) -> MutexG
 
 /// A reader's half of the handshake: announces `tag` in its `slot`, then reads the shard's lock
 /// word, such that of a reader and a writer doing this crosswise (the writer takes the lock
-/// word, then reads the slots with [`load_after_raise`]), at least one sees the other's store
+/// word, then reads the slots with [`load_after_lock`]), at least one sees the other's store
 /// (Dekker). Returns the word, read with acquire ordering.
 ///
 /// The store must also be a release: a writer that reads a reader's *next* announcement (of
@@ -85,7 +85,7 @@ pub(crate) fn store_then_load(slot: &AtomicUsize, tag: usize, word: &AtomicU32) 
 /// A writer's read of a reader's slot once it holds the lock word (see [`store_then_load`]),
 /// with acquire ordering.
 #[inline]
-pub(crate) fn load_after_raise(other: &AtomicUsize) -> usize {
+pub(crate) fn load_after_lock(other: &AtomicUsize) -> usize {
     #[cfg(not(ptrcache_loom))]
     return other.load(Ordering::SeqCst);
     #[cfg(ptrcache_loom)]
