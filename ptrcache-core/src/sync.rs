@@ -107,6 +107,12 @@ pub(crate) struct Backoff {
 }
 
 impl Backoff {
+    /// Whether the spins and yields are over, so that a waiter that can be woken should sleep
+    /// until it is (always, under loom).
+    pub(crate) fn is_spent(&self) -> bool {
+        cfg!(ptrcache_loom) || self.rounds >= SPINS + YIELDS
+    }
+
     /// Waits one round.
     pub(crate) fn snooze(&mut self) {
         // Under loom every spin is a step to explore: yield at once.
