@@ -30,8 +30,11 @@ const WRITER: u32 = 1;
 /// Set by a writer waiting for the lock; new locked readers wait too.
 const WRITER_WAITING: u32 = 2;
 
-/// Set by a waiter that sleeps (or is about to) on the lock's condition variable; the next
-/// release clears it and wakes the sleepers, who raise it again if they must sleep on.
+/// Set by a waiter that sleeps (or is about to) on the lock's condition variable. A write
+/// release, or the last locked reader leaving, clears it and wakes the sleepers, who raise it
+/// again if they must sleep on. It may also linger on a free lock (raised by a waiter that then
+/// found the lock free), which only sends the next writer down the slow path and its release
+/// to a needless wake-up.
 const PARKED: u32 = 4;
 
 /// One locked reader, counted in the bits above the three flags.
@@ -87,7 +90,7 @@ impl ShardLock {
             if let Some(lock) = self.try_read() {
                 return lock;
             }
-            self.pause(&mut backoff, |state| state & (WRITER | WRITER_WAITING) != 0);
+            self.pause(&mut backoff, PARKED, |state| state & (WRITER | WRITER_WAITING) != 0);
         }
     }
 
@@ -153,20 +156,25 @@ impl ShardLock {
                     Ordering::Relaxed,
                 );
             }
-            self.pause(&mut backoff, |state| state & !(WRITER_WAITING | PARKED) != 0);
+            // A writer that sleeps keeps new locked readers out too: it raises both flags in one
+            // step, as a raise of `WRITER_WAITING` alone above may have failed.
+            self.pause(&mut backoff, PARKED | WRITER_WAITING, |state| {
+                state & !(WRITER_WAITING | PARKED) != 0
+            });
         }
     }
 
     /// Waits a round of `backoff` or, once it is spent, sleeps until a release, if the word is
-    /// still `blocked` once [`PARKED`] is raised.
-    fn pause(&self, backoff: &mut Backoff, blocked: impl Fn(u32) -> bool) {
+    /// still `blocked` once the flags `raise` ([`PARKED`], and [`WRITER_WAITING`] for a writer)
+    /// are raised.
+    fn pause(&self, backoff: &mut Backoff, raise: u32, blocked: impl Fn(u32) -> bool) {
         if !backoff.is_spent() {
             backoff.snooze();
             return;
         }
         // A read-modify-write: ordered with the releases' swaps, so either the release comes
         // after it and sees `PARKED`, or this sees the release and does not sleep.
-        if !blocked(self.state.fetch_or(PARKED, Ordering::Relaxed)) {
+        if !blocked(self.state.fetch_or(raise, Ordering::Relaxed)) {
             return;
         }
         let (mutex, condvar) = self.spot();
@@ -229,13 +237,15 @@ mod tests {
     use std::sync::{Arc, mpsc};
     use std::time::{Duration, Instant};
 
-    /// Waits (10 s at most) until a waiter of `lock` has gone to sleep.
+    /// Waits (10 s at most) until a waiter of `lock` is going to sleep, then lets it fall
+    /// asleep: it raises `PARKED` first, and a release before it sleeps would not test a wake-up.
     fn until_parked(lock: &ShardLock) {
         let start = Instant::now();
         while lock.state.load(Ordering::Relaxed) & PARKED == 0 {
             assert!(start.elapsed() < Duration::from_secs(10), "the waiter never went to sleep");
             std::thread::yield_now();
         }
+        std::thread::sleep(Duration::from_millis(50));
     }
 
     #[test]
@@ -265,6 +275,7 @@ mod tests {
             })
         };
         until_parked(&lock);
+        assert!(lock.try_read().is_none(), "a sleeping writer keeps new locked readers out");
         drop(reads.0);
         assert!(entered.recv_timeout(Duration::from_millis(50)).is_err(), "in past a reader");
         drop(reads.1);
