@@ -219,13 +219,26 @@ impl Drop for WriteLock<'_> {
 }
 
 impl Drop for ReadLock<'_> {
+    #[inline]
     fn drop(&mut self) {
         let before = self.0.state.fetch_sub(READER, Ordering::Release);
-        // Sleepers wait for the last locked reader to leave (a writer) or for a writer, whose
-        // release wakes them.
-        if before & PARKED != 0 && before / READER == 1 {
-            self.0.state.fetch_and(!PARKED, Ordering::Relaxed);
-            self.0.wake();
+        if before & PARKED != 0 {
+            self.0.reader_left(before);
+        }
+    }
+}
+
+impl ShardLock {
+    /// For a locked reader that left a word with [`PARKED`] raised (`before` its leaving): if it
+    /// was the last, wakes the sleepers (a writer waits for the last locked reader to leave;
+    /// other sleepers wait for a writer, whose release wakes them). Out of line, so that the
+    /// hit path, which holds a read guard that may be a locked one, stays small.
+    #[cold]
+    #[inline(never)]
+    fn reader_left(&self, before: u32) {
+        if before / READER == 1 {
+            self.state.fetch_and(!PARKED, Ordering::Relaxed);
+            self.wake();
         }
     }
 }
