@@ -100,7 +100,9 @@ const YIELDS: u32 = 64;
 
 /// Waiting for a short hold (of a lock, or of a read announced in a slot) to end: spin a
 /// little, then yield to let a descheduled holder run, then sleep (a yield does not let a
-/// thread of lower real-time priority run on the same core).
+/// thread of lower real-time priority run on the same core). A waiter that can be woken (the
+/// shard lock's) sleeps until it is once [`is_spent`](Self::is_spent); a waiter for a slot,
+/// which a plain store clears, sleeps 50 µs at a time.
 #[derive(Debug, Default)]
 pub(crate) struct Backoff {
     rounds: u32,
