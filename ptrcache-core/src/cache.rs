@@ -1,6 +1,7 @@
 use crate::builder::Builder;
 use crate::clock::{self, Nanos};
 use crate::loans::Lenders;
+use crate::pending::PendingKeys;
 use crate::readers::Readers;
 use crate::shard::Shard;
 use crate::stats::{Counters, Stats};
@@ -193,6 +194,15 @@ where
         shard: &Shard<K, V>,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> R {
+        self.write_with_pending(shard, |store, _, counters, trash| f(store, counters, trash))
+    }
+
+    /// [`write`](Self::write), with the shard's pending keys too: for a write that ends a record.
+    pub(crate) fn write_with_pending<R>(
+        &self,
+        shard: &Shard<K, V>,
+        f: impl FnOnce(&mut Store<K, V>, &mut PendingKeys<K, V>, &Counters, &mut Trash<K, V>) -> R,
+    ) -> R {
         shard.write(&self.readers, self.with_loans(shard, f))
     }
 
@@ -202,19 +212,23 @@ where
         shard: &Shard<K, V>,
         f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R,
     ) -> Option<R> {
-        shard.try_write(&self.readers, self.with_loans(shard, f))
+        shard.try_write(
+            &self.readers,
+            self.with_loans(shard, |store, _, counters, trash| f(store, counters, trash)),
+        )
     }
 
     /// `f`, with the loan bookkeeping of [`write`](Self::write) around it.
+    #[allow(clippy::type_complexity, reason = "the arguments of `Shard::write`, spelled out")]
     fn with_loans<'a, R>(
         &'a self,
         shard: &'a Shard<K, V>,
-        f: impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a,
-    ) -> impl FnOnce(&mut Store<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a {
-        move |store, counters, trash| {
+        f: impl FnOnce(&mut Store<K, V>, &mut PendingKeys<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a,
+    ) -> impl FnOnce(&mut Store<K, V>, &mut PendingKeys<K, V>, &Counters, &mut Trash<K, V>) -> R + 'a {
+        move |store, pending, counters, trash| {
             store.settle_loans();
             let len = store.len();
-            let result = f(store, counters, trash);
+            let result = f(store, pending, counters, trash);
             debug_assert!(store.len() <= store.capacity(), "a shard holds more than its capacity");
             if store.len() != len {
                 self.lenders.publish(shard.index(), store.can_lend(self.floor));

@@ -106,51 +106,64 @@ where
     /// key as pending with this caller as its leader. `sync` tells whether the caller would run
     /// the initializer on this thread. Counts the call's hit or miss if `count` (its first try).
     ///
+    /// It reads the store without waiting for announced readers (see [`Shard::join`]); an
+    /// expired entry in the way is removed by a write of its own, and the call looks again.
+    ///
     /// # Panics
     ///
     /// If the key's synchronous initializer runs on this very thread (it would wait for itself).
+    ///
+    /// [`Shard::join`]: crate::shard::Shard::join
     #[cold]
     pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread_id();
-        let joined = self.write(shard, |store, counters, trash| {
-            let expired = match store.get(hash, &key) {
-                Some(node) if is_live(node) => {
-                    node.touch();
-                    if count {
-                        self.readers.hit();
+        let mut key = key;
+        loop {
+            let joined = shard.join(|store, pending, counters| {
+                match store.find(hash, &key) {
+                    Some((_, node)) if is_live(node) => {
+                        node.touch();
+                        if count {
+                            self.readers.hit();
+                        }
+                        return Joined::Hit(Arc::clone(&node.value), key);
                     }
-                    return Joined::Hit(Arc::clone(&node.value), key);
+                    Some((index, _)) => return Joined::Expired(key, index),
+                    None => {}
                 }
-                found => found.is_some(),
+                // Looked up before anything changes: comparing keys runs the user's `Eq`, which
+                // may panic, and must then leave the records as they were.
+                let waiting = pending
+                    .find_mut(hash, &key)
+                    .map(|pending| (pending.sync_leader == Some(thread), pending.flight()));
+                Counters::add_miss(&counters.misses, u64::from(count));
+                match waiting {
+                    Some((true, _)) => Joined::Reentrant(key),
+                    Some((false, flight)) => Joined::Wait(flight, key),
+                    None => Joined::Lead(pending.add(hash, key, sync.then_some(thread))),
+                }
+            });
+            // Keys not kept are dropped here, after unlocking: a key's `Drop` may use the cache.
+            return match joined {
+                Joined::Hit(value, key) => {
+                    drop(key);
+                    Join::Hit(value)
+                }
+                Joined::Expired(returned, index) => {
+                    key = returned;
+                    self.write(shard, |store, counters, trash| {
+                        store.remove_expired_at(index, counters, trash);
+                    });
+                    continue;
+                }
+                Joined::Lead(id) => Join::Lead(Guard::new(self, hash, id)),
+                Joined::Wait(flight, key) => Join::Wait(flight, key),
+                Joined::Reentrant(key) => {
+                    drop(key);
+                    panic!("{REENTRANT}");
+                }
             };
-            // Looked up before anything changes: comparing keys runs the user's `Eq`, which may
-            // panic, and must then leave the store (and the shard's `len`) as it was.
-            let waiting = store
-                .pending_mut(hash, &key)
-                .map(|pending| (pending.sync_leader == Some(thread), pending.flight()));
-            if expired {
-                store.remove_expired(hash, &key, counters, trash);
-            }
-            Counters::add_miss(&counters.misses, u64::from(count));
-            match waiting {
-                Some((true, _)) => Joined::Reentrant(key),
-                Some((false, flight)) => Joined::Wait(flight, key),
-                None => Joined::Lead(store.add_pending(hash, key, sync.then_some(thread))),
-            }
-        });
-        // Keys not kept are dropped here, after unlocking: a key's `Drop` may use the cache.
-        match joined {
-            Joined::Hit(value, key) => {
-                drop(key);
-                Join::Hit(value)
-            }
-            Joined::Lead(id) => Join::Lead(Guard::new(self, hash, id)),
-            Joined::Wait(flight, key) => Join::Wait(flight, key),
-            Joined::Reentrant(key) => {
-                drop(key);
-                panic!("{REENTRANT}");
-            }
         }
     }
 }
@@ -158,6 +171,8 @@ where
 /// What [`PtrCache::join`] found under the lock, with the key when the store did not take it.
 enum Joined<V, K> {
     Hit(Arc<V>, K),
+    /// An expired entry in the way, at this slab index.
+    Expired(K, u32),
     Lead(u64),
     Wait(SyncArc<Flight<V>>, K),
     /// The key's synchronous initializer runs on this very thread.
@@ -176,8 +191,8 @@ where
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
         let mut tune = false;
-        let stored = self.write(self.shard(hash), |store, counters, trash| {
-            let (key, flight) = store.take_pending(hash, id)?;
+        let stored = self.write_with_pending(self.shard(hash), |store, pending, counters, trash| {
+            let (key, flight) = pending.take(hash, id)?;
             // Waiters get the pointer too; without waiters (the common case) no clone is made.
             let stored = flight.as_ref().map(|_| Arc::clone(&value));
             release.flight = flight;
@@ -192,7 +207,7 @@ where
     }
 
     fn abandon(&self, hash: u64, id: u64) {
-        let taken = self.write(self.shard(hash), |store, _, _| store.take_pending(hash, id));
+        let taken = self.shard(hash).join(|_, pending, _| pending.take(hash, id));
         if let Some((key, flight)) = taken {
             drop(key);
             drop(Release { flight, value: None });

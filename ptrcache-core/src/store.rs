@@ -11,12 +11,10 @@
 //! deadlock it.
 
 use crate::clock::{self, Nanos};
-use crate::flight::Flight;
-use crate::pending::{Pending, PendingKeys};
 use crate::policy::{Links, Policy, Queue};
 use crate::sketch::Seen;
 use crate::stats::Counters;
-use crate::sync::{Arc as SyncArc, AtomicU8, AtomicU32, Ordering, ThreadId};
+use crate::sync::{AtomicU8, AtomicU32, Ordering};
 use hashbrown::HashTable;
 use std::{borrow::Borrow, sync::Arc};
 
@@ -210,7 +208,6 @@ pub(crate) struct Store<K, V> {
     table: HashTable<u32>,
     slab: Slab<K, V>,
     policy: Policy,
-    pending: PendingKeys<K, V>,
     /// Next slab slot the expiry sweep looks at.
     sweep_hand: usize,
     /// No entry expires before this (a lower bound), so until then the sweep has nothing to do
@@ -219,6 +216,9 @@ pub(crate) struct Store<K, V> {
     /// The least deadline the sweep has seen in its current pass over the slab, and of every
     /// entry stored since the pass began: the new `earliest` once the pass is over.
     pass_earliest: Nanos,
+    /// Set when the store gave memory back (a compaction or a clear), for the shard to shrink
+    /// its pending keys too (see [`take_compacted`](Self::take_compacted)).
+    compacted: bool,
 }
 
 impl<K, V> Store<K, V> {
@@ -232,10 +232,10 @@ impl<K, V> Store<K, V> {
                 lent: AtomicU32::new(0),
             },
             policy: Policy::new(capacity),
-            pending: PendingKeys::default(),
             sweep_hand: 0,
             earliest: clock::NEVER,
             pass_earliest: clock::NEVER,
+            compacted: false,
         }
     }
 
@@ -366,31 +366,11 @@ impl<K, V> Store<K, V> {
         Some((node.key, node.value, node.deadline))
     }
 
-    /// Removes the entry for `key`, which a lookup found expired under this same lock, and
-    /// sweeps [`LOOKUP_SWEEP_STEPS`] slots while the lock is held (the whole slab, if a removal
-    /// leaves it sparse: see [`shrink_if_sparse`](Self::shrink_if_sparse)).
-    pub(crate) fn remove_expired<Q>(
-        &mut self,
-        hash: u64,
-        key: &Q,
-        counters: &Counters,
-        trash: &mut Trash<K, V>,
-    ) where
-        K: Borrow<Q>,
-        Q: Eq + ?Sized,
-    {
-        let now = clock::coarse_now();
-        let (key, value, _) =
-            self.remove(hash, key, now, counters, trash).expect("entry found under the same lock");
-        Counters::add(&counters.expirations, 1);
-        trash.push(key, value);
-        self.sweep(now, LOOKUP_SWEEP_STEPS, counters, trash);
-    }
-
     /// Removes the entry at slab `index` if it has expired, for a lookup that found it so
     /// without the lock (the slot may hold another entry by now, or none: an expired one goes
-    /// as well, a live one stays), then sweeps as [`remove_expired`](Self::remove_expired)
-    /// does. Compares no keys.
+    /// as well, a live one stays), then sweeps [`LOOKUP_SWEEP_STEPS`] slots while the lock is
+    /// held (the whole slab, if a removal leaves it sparse: see
+    /// [`shrink_if_sparse`](Self::shrink_if_sparse)). Compares no keys.
     pub(crate) fn remove_expired_at(&mut self, index: u32, counters: &Counters, trash: &mut Trash<K, V>) {
         // The precise time, which the lookup judged the entry by (the coarse time may not have
         // passed a deadline that the precise time has).
@@ -550,7 +530,7 @@ impl<K, V> Store<K, V> {
         let Store { table, slab, .. } = self;
         table.shrink_to(len, |&index| spread(slab.node(index).tag));
         self.policy.free_sketch(&mut self.slab);
-        self.pending.shrink();
+        self.compacted = true;
         // Entries moved below the hand would be missed by the pass: start a new one.
         self.sweep_hand = 0;
         self.pass_earliest = clock::NEVER;
@@ -617,7 +597,7 @@ impl<K, V> Store<K, V> {
         self.len() < available && available > floor && !self.policy.has_evicted()
     }
 
-    /// Empties the store (but not its pending keys), handing back the old slab.
+    /// Empties the store, handing back the old slab.
     pub(crate) fn clear(&mut self) -> Vec<Option<Node<K, V>>> {
         self.table = HashTable::new();
         self.policy = Policy::new(self.slab.capacity());
@@ -625,9 +605,7 @@ impl<K, V> Store<K, V> {
         self.earliest = clock::NEVER;
         self.pass_earliest = clock::NEVER;
         self.slab.free = Vec::new();
-        // Initializations still running stay recorded; the room left by past ones is freed, so
-        // that a cleared cache is back to an empty one's footprint.
-        self.pending.shrink();
+        self.compacted = true;
         std::mem::take(&mut self.slab.nodes)
     }
 
@@ -636,22 +614,9 @@ impl<K, V> Store<K, V> {
         self.slab.nodes.iter().flatten().filter(move |node| !node.expired_at(now))
     }
 
-    /// The record of `key`'s running initializer, if any.
-    pub(crate) fn pending_mut(&mut self, hash: u64, key: &K) -> Option<&mut Pending<K, V>>
-    where
-        K: Eq,
-    {
-        self.pending.find_mut(hash, key)
-    }
-
-    /// Records that `key`'s initializer runs; returns the record's id.
-    pub(crate) fn add_pending(&mut self, hash: u64, key: K, sync_leader: Option<ThreadId>) -> u64 {
-        self.pending.add(hash, key, sync_leader)
-    }
-
-    /// Ends the record `id`, handing back its key and its flight, if a waiter made one.
-    pub(crate) fn take_pending(&mut self, hash: u64, id: u64) -> Option<(K, Option<SyncArc<Flight<V>>>)> {
-        self.pending.take(hash, id)
+    /// Whether the store gave memory back since the last call.
+    pub(crate) fn take_compacted(&mut self) -> bool {
+        std::mem::take(&mut self.compacted)
     }
 }
 
@@ -837,7 +802,8 @@ mod tests {
         // expired entries among them) below the hand, which starts over at 0. Nothing sweeps
         // after that here; the compaction itself must not leave them.
         for key in [0, 16, 32] {
-            store.remove_expired(hash_of(key), &key, &counters, &mut trash);
+            let (index, _) = store.find(hash_of(key), &key).expect("stored");
+            store.remove_expired_at(index, &counters, &mut trash);
         }
         assert!(store.slab.nodes.len() < 64, "the store did not compact");
         assert_eq!(store.len(), 4, "expired entries moved by the compaction were kept");

@@ -18,7 +18,7 @@ pub(crate) use std::sync::{
 pub(crate) use std::thread::{ThreadId, yield_now};
 
 #[cfg(not(ptrcache_loom))]
-pub(crate) use data_cell::{DataCell, Exclusive, Shared};
+pub(crate) use data_cell::{DataCell, Shared};
 
 /// The calling thread's id, kept in a thread-local: `thread::current()` clones an `Arc`.
 #[cfg(not(ptrcache_loom))]
@@ -36,7 +36,7 @@ pub(crate) use loom::sync::{
 };
 
 #[cfg(ptrcache_loom)]
-pub(crate) use loom_data_cell::{DataCell, Exclusive, Shared};
+pub(crate) use loom_data_cell::{DataCell, Shared};
 
 // loom runs its threads on one OS thread, so thread identity must come from loom too.
 #[cfg(ptrcache_loom)]

@@ -198,6 +198,26 @@ fn two_readers_and_a_writer_on_one_shard_never_race() {
     });
 }
 
+#[test]
+fn a_get_or_insert_that_records_its_key_without_waiting_for_a_reader_never_races_it() {
+    // The joining call reads the store while a reader may be in (it does not wait for readers),
+    // and writes only the pending keys; its landing write waits for the reader. A join that
+    // wrote the store without waiting would race the reader's probe here.
+    model(|| {
+        let cache = cache(4);
+        cache.set(2, 20);
+        let reader = {
+            let cache = Arc::clone(&cache);
+            thread::spawn(move || (cache.get(&2).map(|v| *v), cache.get(&1).map(|v| *v)))
+        };
+        assert_eq!(*cache.get_or_insert_with(1, || 10), 10);
+        let (two, one) = reader.join().unwrap();
+        assert_eq!(two, Some(20));
+        assert!(matches!(one, None | Some(10)));
+        assert_eq!(cache.stats().misses, 1 + u64::from(one.is_none()));
+    });
+}
+
 /// A hasher that puts key `k` in shard `k` (the shard index is taken from bits 32..).
 #[derive(Clone, Default)]
 struct ShardOf;

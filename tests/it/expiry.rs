@@ -3,7 +3,7 @@
 use crate::util::DropCounted;
 use ptrcache::{Expiration, PtrCache};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::thread::sleep;
 use std::time::{Duration, Instant};
 
@@ -222,4 +222,60 @@ fn get_or_insert_recomputes_an_expired_value() {
     sleep(Duration::from_millis(20));
     let second = cache.get_or_insert_with(1, || 2);
     assert_eq!((*first, *second), (1, 2));
+}
+
+#[test]
+fn get_or_insert_removes_the_expired_entry_in_its_way_before_it_initializes() {
+    let drops = Arc::new(AtomicUsize::new(0));
+    let cache = short_lived(Duration::from_millis(5));
+    cache.set(1, DropCounted::new(1, &drops));
+    sleep(Duration::from_millis(20));
+    let fresh = cache.get_or_insert_with(1, || {
+        assert_eq!(drops.load(Ordering::SeqCst), 1, "the expired value outlived the miss");
+        assert_eq!(cache.len(), 0);
+        DropCounted::new(2, &drops)
+    });
+    assert_eq!(fresh.id, 2);
+    let stats = cache.stats();
+    assert_eq!((stats.misses, stats.expirations, stats.inserts, cache.len()), (1, 1, 2, 1));
+}
+
+#[test]
+fn concurrent_get_or_inserts_across_deadlines_return_no_stale_value_and_keep_one_flight() {
+    // Four threads ask for eight keys that expire every 2 ms, so that calls keep meeting
+    // expired entries, each other's flights and each other's fresh values.
+    let expiration = Duration::from_millis(2);
+    // Each value records when its initializer ran. Its deadline is up to the moment it was
+    // stored later (a preempted leader), hence the slack; a call that returned expired
+    // values would return them for the whole run, hundreds of milliseconds late.
+    let slack = Duration::from_millis(50);
+    let cache = PtrCache::<u64, (u64, Instant)>::builder().expiration(expiration).build();
+    let running: Vec<AtomicBool> = (0..8).map(|_| AtomicBool::new(false)).collect();
+    let inits = AtomicUsize::new(0);
+    let end = Instant::now() + Duration::from_millis(300);
+    std::thread::scope(|scope| {
+        for _ in 0..4 {
+            scope.spawn(|| {
+                let mut key = 0;
+                while Instant::now() < end {
+                    key = (key + 1) % 8;
+                    let began = Instant::now();
+                    let value = cache.get_or_insert_with(key, || {
+                        let flag = &running[key as usize];
+                        assert!(!flag.swap(true, Ordering::SeqCst), "two initializers of one key at once");
+                        inits.fetch_add(1, Ordering::Relaxed);
+                        std::thread::yield_now();
+                        flag.store(false, Ordering::SeqCst);
+                        (key, Instant::now())
+                    });
+                    assert_eq!(value.0, key);
+                    assert!(began < value.1 + expiration + slack, "a stale value was returned");
+                }
+            });
+        }
+    });
+    let stats = cache.stats();
+    let inits = inits.load(Ordering::Relaxed) as u64;
+    assert_eq!(stats.inserts, inits, "one insert per initializer run");
+    assert!(inits > 8 && stats.misses >= inits && stats.expirations > 0, "{inits} inits, {stats:?}");
 }
