@@ -106,12 +106,17 @@ where
     /// key as pending with this caller as its leader. `sync` tells whether the caller would run
     /// the initializer on this thread. Counts the call's hit or miss if `count` (its first try).
     ///
-    /// It reads the store without waiting for announced readers (see [`Shard::join`]); an
-    /// expired entry in the way is removed by a write of its own, and the call looks again.
+    /// It reads the store without waiting for announced readers (see [`Shard::join`]). An
+    /// expired entry in the way is removed by a write of its own, then the call looks again;
+    /// only once: if it meets one again (a racing `set` of a value expired on arrival), it
+    /// leaves it for the landing write to replace.
     ///
     /// # Panics
     ///
-    /// If the key's synchronous initializer runs on this very thread (it would wait for itself).
+    /// If the key's synchronous initializer runs on this very thread, or if another thread's
+    /// does and this one is reading the key's shard (a key's `Eq` calling get-or-insert): it
+    /// would wait for itself. (Not checked on the common path: such a call that leads runs its
+    /// initializer, then panics as its landing write finds the read.)
     ///
     /// [`Shard::join`]: crate::shard::Shard::join
     #[cold]
@@ -119,9 +124,10 @@ where
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread_id();
         let mut key = key;
+        let mut remove_expired = true;
         loop {
             let joined = shard.join(|store, pending, counters| {
-                match store.find(hash, &key) {
+                let expired = match store.find(hash, &key) {
                     Some((_, node)) if is_live(node) => {
                         node.touch();
                         if count {
@@ -129,14 +135,17 @@ where
                         }
                         return Joined::Hit(Arc::clone(&node.value), key);
                     }
-                    Some((index, _)) => return Joined::Expired(key, index),
-                    None => {}
-                }
-                // Looked up before anything changes: comparing keys runs the user's `Eq`, which
-                // may panic, and must then leave the records as they were.
+                    found => found.map(|(index, _)| index).filter(|_| remove_expired),
+                };
+                // Looked up before anything changes, the removal of an expired entry included:
+                // comparing keys runs the user's `Eq`, which may panic, and the call must then
+                // have had no effect.
                 let waiting = pending
                     .find_mut(hash, &key)
                     .map(|pending| (pending.sync_leader == Some(thread), pending.flight()));
+                if let Some(index) = expired {
+                    return Joined::Expired(key, index);
+                }
                 Counters::add_miss(&counters.misses, u64::from(count));
                 match waiting {
                     Some((true, _)) => Joined::Reentrant(key),
@@ -152,13 +161,18 @@ where
                 }
                 Joined::Expired(returned, index) => {
                     key = returned;
+                    remove_expired = false;
                     self.write(shard, |store, counters, trash| {
                         store.remove_expired_at(index, counters, trash);
                     });
                     continue;
                 }
                 Joined::Lead(id) => Join::Lead(Guard::new(self, hash, id)),
-                Joined::Wait(flight, key) => Join::Wait(flight, key),
+                Joined::Wait(flight, key) => {
+                    // The leader's landing write would wait for this thread's read, if any.
+                    shard.refuse_nested_wait(&self.readers);
+                    Join::Wait(flight, key)
+                }
                 Joined::Reentrant(key) => {
                     drop(key);
                     panic!("{REENTRANT}");

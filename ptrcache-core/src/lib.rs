@@ -104,8 +104,10 @@
 //!   waited for, so an `Eq` that only looks keys up, called by `get`, works on one thread (tests
 //!   in `hostile.rs`). The calls that store or remove (`set`, `remove`, the get-or-insert
 //!   calls) compare keys under the shard's write lock: an `Eq` that then uses that shard at
-//!   all deadlocks. An `Eq` that writes to the shard being read panics with a clear message
-//!   instead of waiting for itself when the reading thread has a slot, and deadlocks when it
+//!   all deadlocks. An `Eq` that writes to the shard being read (a get-or-insert call
+//!   that misses included, once it has run its initializer, or at once if another thread
+//!   runs one for that key) panics with a clear message instead of waiting for
+//!   itself when the reading thread has a slot, and deadlocks when it
 //!   reads through the lock (no slot, or a nested read). Reading a shard again while another
 //!   thread writes to it deadlocks, like a read lock taken twice, and two threads whose `Eq`s
 //!   each write to the shard the other is reading deadlock, as locks taken in opposite orders

@@ -168,12 +168,14 @@ impl<K, V> Shard<K, V> {
     }
 
     /// Runs `f` under the write lock with the pending keys and shared access to the store,
-    /// without waiting for announced readers, who only read the store too (module docs).
+    /// without waiting for announced readers, who only read the store too (module docs): a
+    /// get-or-insert miss recording its key, or a record ending without a value.
     pub(crate) fn join<R>(&self, f: impl FnOnce(&Store<K, V>, &mut PendingKeys<K, V>, &Counters) -> R) -> R {
         let _lock = self.lock.write();
         // SAFETY: the write lock excludes every other writer, so no exclusive access to the
         // store exists while `_lock` is held (readers only share it), nor any other access to
-        // the pending keys, which only writers use.
+        // the pending keys, which only writers use. A nested write from this thread (a key's
+        // `Eq`) waits for the lock or gives up (`try_write`): it never gets a reference.
         #[allow(unsafe_code, reason = "the lock-free read protocol of the module docs")]
         #[cfg_attr(not(ptrcache_loom), allow(unused_mut, reason = "loom's access guard needs it"))]
         let (store, mut pending) = unsafe { (self.store.shared(), self.pending.exclusive()) };
@@ -182,6 +184,15 @@ impl<K, V> Shard<K, V> {
             allow(clippy::borrow_deref_ref, reason = "loom's `Shared` is not a reference")
         )]
         f(&*store, &mut *pending, &self.counters)
+    }
+
+    /// Panics if the calling thread is reading this shard without the lock: for a call from a
+    /// key's `Eq` that would wait for a write to this shard, which waits for that very read.
+    /// Only the thread's own slot is looked at.
+    pub(crate) fn refuse_nested_wait(&self, readers: &Readers) {
+        if let Some(slot) = readers.slot() {
+            assert!(slot.reading.load(Ordering::Relaxed) != self.tag as usize, "{REENTRANT_WRITE}");
+        }
     }
 
     /// [`write`](Self::write) once `lock` is held; if `wait` is false, `None` when a reader is

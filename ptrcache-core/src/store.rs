@@ -1,5 +1,5 @@
-//! The storage of one shard: a slab of entries, a hash table of slab indices, the eviction
-//! policy and the keys whose initializer is running. Every method here runs under the shard's
+//! The storage of one shard: a slab of entries, a hash table of slab indices and the eviction
+//! policy (the keys whose initializer is running sit beside it, see shard.rs). Every method here runs under the shard's
 //! protocol (`&self` for readers, `&mut self` under the write lock, see shard.rs); nothing here
 //! runs user code except `Eq` of keys, always before the first change of a call, so a panicking
 //! `Eq` leaves the store as it was. `Hash` never runs here: each entry keeps 32 bits of its hash

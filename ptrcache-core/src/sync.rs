@@ -130,7 +130,7 @@ impl Backoff {
 }
 
 /// An `UnsafeCell` whose accesses loom can check: data guarded by a protocol of our own (see
-/// `shard.rs`) rather than by a lock.
+/// `shard.rs`) rather than by a std lock.
 #[cfg(not(ptrcache_loom))]
 #[allow(unsafe_code, reason = "the one place that turns the shard protocol into references")]
 mod data_cell {

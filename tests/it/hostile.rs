@@ -102,7 +102,7 @@ fn a_key_whose_hash_panics_during_an_eviction_leaves_the_cache_consistent() {
 }
 
 #[test]
-fn a_key_whose_eq_panics_while_a_get_or_insert_meets_an_expired_entry_leaves_len_exact() {
+fn a_key_whose_eq_panics_while_a_get_or_insert_meets_an_expired_entry_has_no_effect() {
     within(Duration::from_secs(20), || {
         let trap = Trap::new();
         trap.collide.store(true, Ordering::SeqCst);
@@ -123,14 +123,18 @@ fn a_key_whose_eq_panics_while_a_get_or_insert_meets_an_expired_entry_leaves_len
             std::thread::sleep(Duration::from_millis(1));
             // Key 2's call meets its expired entry and key 1's pending initialization (same
             // hash); comparing the two keys panics.
+            let before = (cache.stats(), cache.len());
             trap.eq_id.store(1, Ordering::SeqCst);
             let result = catch_unwind(AssertUnwindSafe(|| cache.get_or_insert_with(key(2), || 3)));
             trap.disarm();
             assert!(result.is_err());
+            let after = (cache.stats(), cache.len());
             // `len()` as the call left it, before a write to the shard could correct it.
             let len = cache.len();
             let stored = cache.purge_expired() + cache.entries().len();
             release.wait();
+            // The call had no effect: the expired entry was still there, uncounted.
+            assert_eq!(after, before, "the panicking call changed the cache");
             assert_eq!(len, stored, "len() was not what is stored");
         });
         assert_consistent(&cache);
@@ -479,6 +483,112 @@ fn a_key_whose_eq_writes_to_the_shard_it_is_compared_in_panics_instead_of_hangin
     assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&1));
     REENTRANT.set(Writing(1), 2);
     assert_eq!(REENTRANT.get(&Writing(1)).as_deref(), Some(&2));
+}
+
+/// A key whose `Eq` asks its cache for key 2 when armed. Every key hashes alike: one shard.
+#[derive(Clone)]
+struct Joining {
+    id: u32,
+    hooks: &'static JoinHooks,
+}
+
+/// A cache of [`Joining`] keys, with what their `Eq` does and whether key 2's initializer ran.
+struct JoinHooks {
+    cache: std::sync::LazyLock<PtrCache<Joining, u32>>,
+    armed: AtomicBool,
+    ran: AtomicBool,
+}
+
+impl JoinHooks {
+    const fn new() -> Self {
+        JoinHooks {
+            cache: std::sync::LazyLock::new(PtrCache::new),
+            armed: AtomicBool::new(false),
+            ran: AtomicBool::new(false),
+        }
+    }
+
+    fn key(&'static self, id: u32) -> Joining {
+        Joining { id, hooks: self }
+    }
+}
+
+impl std::fmt::Debug for Joining {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Joining({})", self.id)
+    }
+}
+
+impl Hash for Joining {
+    fn hash<H: Hasher>(&self, _: &mut H) {}
+}
+
+impl PartialEq for Joining {
+    fn eq(&self, other: &Self) -> bool {
+        if self.hooks.armed.swap(false, Ordering::SeqCst) {
+            self.hooks.cache.get_or_insert_with(self.hooks.key(2), || {
+                self.hooks.ran.store(true, Ordering::SeqCst);
+                2
+            });
+        }
+        self.id == other.id
+    }
+}
+
+impl Eq for Joining {}
+
+/// Looks key 1 up in `hooks`' cache with the `Eq` armed; returns the panic's message.
+fn get_with_a_joining_eq(hooks: &'static JoinHooks) -> String {
+    hooks.armed.store(true, Ordering::SeqCst);
+    let outcome = within(Duration::from_secs(10), move || {
+        catch_unwind(AssertUnwindSafe(|| hooks.cache.get(&hooks.key(1)).map(|v| *v)))
+    });
+    let message = outcome.expect_err("the read went on");
+    message.downcast_ref::<String>().cloned().unwrap_or_default()
+}
+
+#[test]
+fn a_key_whose_eq_asks_for_a_key_of_the_shard_being_read_panics_and_stores_nothing() {
+    // The call leads key 2 and runs its initializer (the common path does not look for this
+    // misuse); storing the value would wait for the read, so for itself: it panics instead.
+    static HOOKS: JoinHooks = JoinHooks::new();
+    HOOKS.cache.set(HOOKS.key(1), 1);
+    let message = get_with_a_joining_eq(&HOOKS);
+    assert!(message.contains("wait for itself"), "{message}");
+    assert!(HOOKS.ran.load(Ordering::SeqCst));
+    // Nothing was stored, and nothing was left pending.
+    assert!(HOOKS.cache.get(&HOOKS.key(2)).is_none());
+    assert_eq!(*within(Duration::from_secs(10), || HOOKS.cache.get_or_insert_with(HOOKS.key(2), || 22)), 22);
+    assert_consistent(&HOOKS.cache);
+}
+
+#[test]
+fn a_key_whose_eq_asks_for_a_key_another_thread_initializes_in_the_shard_being_read_panics() {
+    // Waiting for that flight would hang both threads: the leader's landing write would wait
+    // for this thread's read, which waits for the leader.
+    static HOOKS: JoinHooks = JoinHooks::new();
+    HOOKS.cache.set(HOOKS.key(1), 1);
+    let (started_tx, started_rx) = std::sync::mpsc::channel();
+    let (release_tx, release_rx) = std::sync::mpsc::channel::<()>();
+    let leader = std::thread::spawn(move || {
+        *HOOKS.cache.get_or_insert_with(HOOKS.key(2), || {
+            started_tx.send(()).unwrap();
+            release_rx.recv().unwrap();
+            20
+        })
+    });
+    started_rx.recv().unwrap();
+    // Released in any case, so that a hang below fails the test rather than leaving the leader.
+    let releaser = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        let _ = release_tx.send(());
+    });
+    let message = get_with_a_joining_eq(&HOOKS);
+    assert!(message.contains("wait for itself"), "{message}");
+    assert_eq!(leader.join().unwrap(), 20);
+    releaser.join().unwrap();
+    assert_eq!(HOOKS.cache.get(&HOOKS.key(2)).as_deref(), Some(&20));
+    assert_consistent(&HOOKS.cache);
 }
 
 /// A key whose `Drop` reads the cache it was used with (`REENTRANT_DROP`), when `reads`.
