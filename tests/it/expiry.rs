@@ -243,15 +243,16 @@ fn get_or_insert_removes_the_expired_entry_in_its_way_before_it_initializes() {
 #[test]
 fn concurrent_get_or_inserts_across_deadlines_return_no_stale_value_and_keep_one_flight() {
     // Four threads ask for eight keys that expire every 2 ms, so that calls keep meeting
-    // expired entries, each other's flights and each other's fresh values.
+    // expired entries, each other's flights and each other's fresh values; a fifth `set`s
+    // them meanwhile, some already expired on arrival.
     let expiration = Duration::from_millis(2);
-    // Each value records when its initializer ran. Its deadline is up to the moment it was
-    // stored later (a preempted leader), hence the slack; a call that returned expired
-    // values would return them for the whole run, most of a second late.
+    // Each value records when it was made. Its deadline is up to the moment it was stored
+    // later (a preempted leader), hence the slack; a call that returned expired values would
+    // return them for the whole run, most of a second late.
     let slack = Duration::from_millis(200);
     let cache = PtrCache::<u64, (u64, Instant)>::builder().expiration(expiration).build();
     let running: Vec<AtomicBool> = (0..8).map(|_| AtomicBool::new(false)).collect();
-    let inits = AtomicUsize::new(0);
+    let (inits, sets) = (AtomicUsize::new(0), AtomicUsize::new(0));
     let end = Instant::now() + Duration::from_secs(1);
     std::thread::scope(|scope| {
         for _ in 0..4 {
@@ -273,9 +274,20 @@ fn concurrent_get_or_inserts_across_deadlines_return_no_stale_value_and_keep_one
                 }
             });
         }
+        scope.spawn(|| {
+            let mut key = 0;
+            while Instant::now() < end {
+                key = (key + 3) % 8;
+                let expiration = if key % 2 == 0 { Duration::from_nanos(1) } else { expiration };
+                cache.set_exp(key, (key, Instant::now()), expiration);
+                sets.fetch_add(1, Ordering::Relaxed);
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        });
     });
     let stats = cache.stats();
     let inits = inits.load(Ordering::Relaxed) as u64;
-    assert_eq!(stats.inserts, inits, "one insert per initializer run");
+    let sets = sets.load(Ordering::Relaxed) as u64;
+    assert_eq!(stats.inserts, inits + sets, "one insert per initializer run and per set");
     assert!(inits > 8 && stats.misses >= inits && stats.expirations > 0, "{inits} inits, {stats:?}");
 }
