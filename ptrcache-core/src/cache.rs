@@ -11,6 +11,7 @@ use crate::{Expiration, RandomState};
 use std::borrow::Borrow;
 use std::fmt;
 use std::hash::{BuildHasher, Hash};
+use std::panic::RefUnwindSafe;
 use std::sync::Arc;
 
 /// Shards are never smaller than this (when the cache is at least this big), so each shard's
@@ -109,6 +110,13 @@ pub struct PtrCache<K, V, S = RandomState> {
     /// The least capacity a shard keeps when it lends (half its share).
     floor: usize,
 }
+
+// A panic in user code (a key's `Hash` or `Eq`, an initializer, a value's `Drop`) leaves the
+// cache consistent (see "Hostile inputs" in the crate docs), so a reference to it may cross
+// `catch_unwind`, as one to std's locks may (they poison; the cache has nothing to). Without
+// this, the `UnsafeCell` of each shard's store would keep it out. The keys and values it hands
+// out must be unwind-safe themselves, as an `Arc`'s must.
+impl<K: RefUnwindSafe, V: RefUnwindSafe, S: RefUnwindSafe> RefUnwindSafe for PtrCache<K, V, S> {}
 
 impl<K, V> PtrCache<K, V> {
     /// The default bound, as in the original: 5,000 entries.
