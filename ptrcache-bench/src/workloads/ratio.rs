@@ -11,7 +11,9 @@
 //! holds more entries than its capacity in between (2.8× on average at the smallest
 //! configuration, cache2k-web12 at 14 entries), so each configuration is also compared with the
 //! best peer that stays within its bound ([`BOUND_SLACK`]), beside the best peer of all. That
-//! comparison is supplementary: the issue's target is against the best peer of all.
+//! comparison is supplementary: the issue's target is against the best peer of all. Where a peer
+//! over its bound beats ptrcache, ptrcache and exact LRU are replayed again with as many entries
+//! as that peer held ([`at_peer_size`]), which tells whether its lead is its policy or its size.
 
 use crate::Opts;
 use crate::contenders::{
@@ -328,6 +330,29 @@ pub struct RatioOutcome {
     /// Real configurations where a peer held more than its bound allows: (config, peer, its
     /// outcome there).
     pub over_bound: Vec<(String, &'static str, Outcome)>,
+    /// Real configurations where a peer over its bound beat ptrcache, replayed again with
+    /// ptrcache and exact LRU given the entries that peer held (see [`AtPeerSize`]).
+    pub at_peer_size: Vec<AtPeerSize>,
+}
+
+/// A peer that beat ptrcache while holding more than its bound, against ptrcache and exact LRU
+/// bounded at the peer's mean occupancy: whether the lead comes from the extra entries.
+#[derive(Clone, Debug)]
+pub struct AtPeerSize {
+    /// The configuration's label.
+    pub config: String,
+    /// The peer.
+    pub peer: &'static str,
+    /// The peer's hit ratio there.
+    pub peer_ratio: f64,
+    /// The entries the peer held on average once full (its mean occupancy, rounded).
+    pub entries: usize,
+    /// ptrcache's hit ratio at its own capacity (the configuration's).
+    pub ours: f64,
+    /// ptrcache's hit ratio with `entries` as its capacity.
+    pub ours_at_size: f64,
+    /// Exact LRU's hit ratio with `entries` as its capacity.
+    pub lru_at_size: f64,
 }
 
 /// The best peer's hit ratio on one configuration: of the real caches other than ptrcache
@@ -459,6 +484,79 @@ fn summary_table(summaries: &[PolicySummary], best_peer_mean: f64) -> Table {
     table
 }
 
+/// Replays ptrcache and exact LRU, bounded at the mean occupancy of each peer that held more
+/// than its bound and beat ptrcache, on that peer's configuration (in parallel). `policies`
+/// must start with ptrcache, as [`policies`] does.
+pub fn at_peer_size(
+    configs: &[Config],
+    results: &[Vec<Outcome>],
+    policies: &[(&'static str, bool, Replay)],
+) -> Vec<AtPeerSize> {
+    let cases: Vec<(&Config, &'static str, Outcome, f64)> = configs
+        .iter()
+        .zip(results)
+        .flat_map(|(config, row)| {
+            over_bound(row, policies)
+                .into_iter()
+                .filter(|(_, over)| over.ratio > row[0].ratio)
+                .map(move |(name, over)| (config, name, over, row[0].ratio))
+        })
+        .collect();
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = cases
+            .iter()
+            .map(|&(config, peer, over, ours)| {
+                scope.spawn(move || {
+                    let entries = (over.held * config.capacity as f64).round() as usize;
+                    let ratio = |replay: Replay| {
+                        replay(&config.trace, entries).hits as f64 / config.trace.keys.len() as f64
+                    };
+                    AtPeerSize {
+                        config: config.label(),
+                        peer,
+                        peer_ratio: over.ratio,
+                        entries,
+                        ours,
+                        ours_at_size: ratio(replay_sync::<Ptr<Payload>>),
+                        lru_at_size: ratio(replay_lru),
+                    }
+                })
+            })
+            .collect();
+        handles.into_iter().map(|handle| handle.join().expect("replay panicked")).collect()
+    })
+}
+
+fn at_peer_size_table(rows: &[AtPeerSize]) -> Table {
+    let mut table = Table::new(
+        [
+            "trace @ capacity",
+            "peer",
+            "peer's hit ratio",
+            "entries the peer held (mean once full)",
+            "ptrcache at the capacity",
+            "ptrcache at the peer's entries",
+            "exact LRU at the peer's entries",
+            "ptrcache at the peer's entries − peer (points)",
+        ]
+        .map(String::from)
+        .to_vec(),
+    );
+    for row in rows {
+        table.row(vec![
+            row.config.clone(),
+            row.peer.to_string(),
+            pct(row.peer_ratio),
+            row.entries.to_string(),
+            pct(row.ours),
+            pct(row.ours_at_size),
+            pct(row.lru_at_size),
+            format!("{:+.2}", (row.ours_at_size - row.peer_ratio) * 100.0),
+        ]);
+    }
+    table
+}
+
 /// Runs the workload and prints its tables.
 pub fn run(opts: &Opts) -> std::io::Result<RatioOutcome> {
     let policies = policies(opts.all_contenders);
@@ -506,6 +604,14 @@ pub fn run(opts: &Opts) -> std::io::Result<RatioOutcome> {
                 for (name, over) in over_bound(row, &policies) {
                     outcome.over_bound.push((config.label(), name, over));
                 }
+            }
+            outcome.at_peer_size = at_peer_size(configs, &results, &policies);
+            if !outcome.at_peer_size.is_empty() {
+                print_table(
+                    "### Peers over their bound that beat ptrcache, against ptrcache and exact LRU at the \
+                     peer's size",
+                    &at_peer_size_table(&outcome.at_peer_size),
+                );
             }
             outcome.real = summaries;
             outcome.best_peer_mean = best_peer_mean;
