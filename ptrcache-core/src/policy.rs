@@ -121,8 +121,10 @@ pub(crate) struct Victim {
     pub(crate) expired: bool,
 }
 
-/// The S3-FIFO state of one shard.
+/// The S3-FIFO state of one shard. In C order: the queues, written on every insertion, before
+/// the small queue's target, written only when it changes (see `Shard`'s layout).
 #[derive(Debug)]
+#[repr(C)]
 pub(crate) struct Policy {
     small: List,
     main: List,
@@ -132,6 +134,14 @@ pub(crate) struct Policy {
 }
 
 impl Policy {
+    /// Where `small_target`, written only when it changes, lies (see `Shard`'s layout test).
+    #[cfg(test)]
+    pub(crate) const SMALL_TARGET_OFFSET: usize = std::mem::offset_of!(Policy, small_target);
+
+    /// Where the queues, written on every insertion, end (see `Shard`'s layout test).
+    #[cfg(test)]
+    pub(crate) const QUEUES_END: usize = std::mem::offset_of!(Policy, main) + size_of::<List>();
+
     pub(crate) fn new(capacity: usize) -> Self {
         Policy {
             small: List::EMPTY,
@@ -142,9 +152,13 @@ impl Policy {
     }
 
     /// Sets the small queue's share of the shard's `capacity`, in thousandths. (Recomputed on
-    /// every insertion: a multiplication, the division by a constant compiles to one too.)
+    /// every insertion: a multiplication, the division by a constant compiles to one too.
+    /// Stored only if it changed: see `Shard` for the line it is on.)
     pub(crate) fn set_small_share(&mut self, share: u32, capacity: usize) {
-        self.small_target = small_target(share, capacity);
+        let target = small_target(share, capacity);
+        if self.small_target != target {
+            self.small_target = target;
+        }
     }
 
     /// Puts a new entry in the small queue, and counts its key.

@@ -48,6 +48,13 @@ use crate::sync::{AtomicU32, Backoff, DataCell, Ordering, Shared, load_after_loc
 /// share a line, nor its adjacent-line prefetch pair. In C order so that what every hit reads
 /// (the lock word and the heads of the table and slab, see [`Store`]) shares the first line;
 /// and 256 bytes in all for word-sized keys (test below), which the narrow `tag` and `len` keep.
+///
+/// A miss into a full shard writes the first line (the lock word, the table's counts), the
+/// second (the slab's free list, the policy's queues) and the fourth (`pending`, and the
+/// counters it bumps, test below). The third (the store's sweep bounds, its small-queue target
+/// and compaction flag, `len`, `expirations`) is written only when one of them changes, which in
+/// a full shard is rare, so the other core keeps its copy: 2-thread get-or-insert ran 3–4%
+/// faster than when they were stored on every write (same-process A/B, 31 rounds each).
 #[derive(Debug)]
 #[repr(C, align(128))]
 pub(crate) struct Shard<K, V> {
@@ -228,7 +235,10 @@ impl<K, V> Shard<K, V> {
                 pending.shrink();
             }
             #[allow(clippy::cast_possible_truncation, reason = "shard capacities are below `u32::MAX`")]
-            self.len.store(store.len() as u32, Ordering::Relaxed);
+            // Stored only if it changed: see the type's docs for the line it is on.
+            if self.len.load(Ordering::Relaxed) != store.len() as u32 {
+                self.len.store(store.len() as u32, Ordering::Relaxed);
+            }
             result
         };
         drop(trash);
@@ -328,5 +338,28 @@ mod tests {
         // 64 shards of a large cache on 2 cores: 16 KiB empty (256 at most: 64 KiB). The empty-footprint
         // figures rest on this.
         assert_eq!(std::mem::size_of::<super::Shard<u64, [u8; 64]>>(), 256);
+    }
+
+    #[test]
+    fn what_every_miss_writes_shares_the_fourth_line_and_the_rarely_written_fields_the_third() {
+        use crate::stats::Counters;
+        use std::mem::offset_of;
+        type Shard = super::Shard<u64, [u8; 64]>;
+        let line = |offset: usize| offset / 64;
+        let counters = offset_of!(Shard, counters);
+        for every_miss in [
+            offset_of!(Shard, pending),
+            counters + offset_of!(Counters, misses),
+            counters + offset_of!(Counters, inserts),
+            counters + offset_of!(Counters, evictions),
+        ] {
+            assert_eq!(line(every_miss), 3, "at byte {every_miss}");
+        }
+        for rarely in [offset_of!(Shard, len), counters + offset_of!(Counters, expirations)] {
+            assert_eq!(line(rarely), 2, "at byte {rarely}");
+        }
+        let store = offset_of!(Shard, store);
+        assert_eq!(line(store + crate::store::QUEUES_END - 1), 1, "the queues reach the third line");
+        assert_eq!(line(store + crate::store::RARELY_WRITTEN_FROM), 2);
     }
 }

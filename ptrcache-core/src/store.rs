@@ -201,7 +201,8 @@ impl<K, V> Trash<K, V> {
 }
 
 /// The storage of one shard. In C order: the table and the slab, which every hit reads, come
-/// first, on the cache line of the shard's lock word.
+/// first, on the cache line of the shard's lock word; the fields written only when they change
+/// come last, from [`RARELY_WRITTEN_FROM`] on (see `Shard`).
 #[derive(Debug)]
 #[repr(C)]
 pub(crate) struct Store<K, V> {
@@ -220,6 +221,16 @@ pub(crate) struct Store<K, V> {
     /// its pending keys too (see [`take_compacted`](Self::take_compacted)).
     compacted: bool,
 }
+
+/// Where the fields written only when they change begin in a [`Store`] (the policy's small-queue
+/// target, then the sweep's fields and the compaction flag), for the shard's layout test.
+#[cfg(test)]
+pub(crate) const RARELY_WRITTEN_FROM: usize =
+    std::mem::offset_of!(Store<u64, [u8; 64]>, policy) + Policy::SMALL_TARGET_OFFSET;
+
+/// Where the policy's queues, written on every insertion, end in a [`Store`].
+#[cfg(test)]
+pub(crate) const QUEUES_END: usize = std::mem::offset_of!(Store<u64, [u8; 64]>, policy) + Policy::QUEUES_END;
 
 impl<K, V> Store<K, V> {
     pub(crate) fn new(capacity: usize) -> Self {
@@ -335,10 +346,15 @@ impl<K, V> Store<K, V> {
         true
     }
 
-    /// Takes the deadline of an entry being stored into the sweep's bounds.
+    /// Takes the deadline of an entry being stored into the sweep's bounds. Stores only what it
+    /// lowers: see `Shard` for the line these are on.
     fn lower_earliest(&mut self, deadline: Nanos) {
-        self.earliest = self.earliest.min(deadline);
-        self.pass_earliest = self.pass_earliest.min(deadline);
+        if deadline < self.earliest {
+            self.earliest = deadline;
+        }
+        if deadline < self.pass_earliest {
+            self.pass_earliest = deadline;
+        }
     }
 
     /// Removes the entry for `key`, live or not, returning it with its deadline. If that leaves
@@ -616,7 +632,12 @@ impl<K, V> Store<K, V> {
 
     /// Whether the store gave memory back since the last call.
     pub(crate) fn take_compacted(&mut self) -> bool {
-        std::mem::take(&mut self.compacted)
+        // Written only when set: every write asks, and this line is otherwise left clean.
+        let compacted = self.compacted;
+        if compacted {
+            self.compacted = false;
+        }
+        compacted
     }
 }
 
