@@ -135,11 +135,11 @@ pub(crate) struct Policy {
 
 impl Policy {
     /// Where `small_target`, written only when it changes, lies (see `Shard`'s layout test).
-    #[cfg(test)]
+    #[cfg(all(test, not(ptrcache_loom)))]
     pub(crate) const SMALL_TARGET_OFFSET: usize = std::mem::offset_of!(Policy, small_target);
 
     /// Where the queues, written on every insertion, end (see `Shard`'s layout test).
-    #[cfg(test)]
+    #[cfg(all(test, not(ptrcache_loom)))]
     pub(crate) const QUEUES_END: usize = std::mem::offset_of!(Policy, main) + size_of::<List>();
 
     pub(crate) fn new(capacity: usize) -> Self {

@@ -224,12 +224,12 @@ pub(crate) struct Store<K, V> {
 
 /// Where the fields written only when they change begin in a [`Store`] (the policy's small-queue
 /// target, then the sweep's fields and the compaction flag), for the shard's layout test.
-#[cfg(test)]
+#[cfg(all(test, not(ptrcache_loom)))]
 pub(crate) const RARELY_WRITTEN_FROM: usize =
     std::mem::offset_of!(Store<u64, [u8; 64]>, policy) + Policy::SMALL_TARGET_OFFSET;
 
 /// Where the policy's queues, written on every insertion, end in a [`Store`].
-#[cfg(test)]
+#[cfg(all(test, not(ptrcache_loom)))]
 pub(crate) const QUEUES_END: usize = std::mem::offset_of!(Store<u64, [u8; 64]>, policy) + Policy::QUEUES_END;
 
 impl<K, V> Store<K, V> {
