@@ -119,13 +119,14 @@ where
         Fut: Future<Output = Result<Arc<V>, E>>,
     {
         let hash = self.hash(&key);
-        if let Some(value) = self.lookup(self.shard(hash), hash, &key) {
-            return Ok(value);
-        }
+        let mut stamp = match self.lookup(self.shard(hash), hash, &key) {
+            Ok(value) => return Ok(value),
+            Err(stamp) => stamp,
+        };
         let mut key = key;
         let mut first = true;
         loop {
-            match self.join(hash, key, false, std::mem::take(&mut first)) {
+            match self.join(hash, key, false, std::mem::take(&mut first), stamp.take()) {
                 Join::Hit(value) => return Ok(value),
                 Join::Lead(guard) => return Ok(guard.complete(init().await?)),
                 Join::Wait(flight, returned) => match flight.wait_async().await {

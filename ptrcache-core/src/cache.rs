@@ -3,7 +3,7 @@ use crate::clock::{self, Nanos};
 use crate::loans::Lenders;
 use crate::pending::PendingKeys;
 use crate::readers::Readers;
-use crate::shard::Shard;
+use crate::shard::{Shard, Stamp};
 use crate::stats::{Counters, Stats};
 use crate::store::{Store, Trash, is_live};
 use crate::tuning::Tuner;
@@ -30,6 +30,14 @@ const SHARDS_PER_CORE: usize = 32;
 /// Every this many misses of a `get` in a shard, the miss also sweeps some of the shard's slots
 /// for expired values (under the write lock, which a miss otherwise never takes).
 const MISSES_PER_SWEEP: u64 = 64;
+
+/// Why a lookup found no live value.
+enum Miss {
+    /// The key is absent from the store, at this version of it.
+    Absent(Stamp),
+    /// An expired entry of the key is in the way, at this slab index.
+    Expired(u32),
+}
 
 /// The most shards on this machine. Every hit reads its shard's header, so the headers should
 /// stay in the L1 cache, but every write dirties one, so threads that write should rarely share
@@ -269,18 +277,23 @@ where
         false
     }
 
-    /// The live value for `key`, counting a hit, or `None` (without counting a miss).
+    /// The live value for `key`, counting a hit, or (without counting a miss) the version of
+    /// the store in which the key was absent, for a get-or-insert's join to skip looking again
+    /// if the store is unchanged; `Err(None)` if an expired entry was in the way.
     #[inline]
-    pub(crate) fn lookup<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Option<Arc<V>>
+    pub(crate) fn lookup<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, Option<Stamp>>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
-        self.probe(shard, hash, key).ok()
+        self.probe(shard, hash, key).map_err(|miss| match miss {
+            Miss::Absent(stamp) => Some(stamp),
+            Miss::Expired(_) => None,
+        })
     }
 
     /// Like [`lookup`](Self::lookup), and on a miss tells where an expired entry is in the way
-    /// (`Err(Some(slab index))`), so that a miss on an absent key costs one probe, not two, and
+    /// ([`Miss::Expired`]), so that a miss on an absent key costs one probe, not two, and
     /// the expired one can be removed without comparing keys again.
     ///
     /// Always inlined: left to itself the compiler calls it (its cold branches make it large).
@@ -290,15 +303,17 @@ where
     /// and 4% of the instructions of get-or-insert (callgrind, 1M calls at Zipf 0.8).
     #[allow(clippy::inline_always, reason = "measured: see above")]
     #[inline(always)]
-    fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, Option<u32>>
+    fn probe<Q>(&self, shard: &Shard<K, V>, hash: u64, key: &Q) -> Result<Arc<V>, Miss>
     where
         K: Borrow<Q>,
         Q: Eq + ?Sized,
     {
         let store = shard.read(&self.readers);
-        let (index, node) = store.find(hash, key).ok_or(None)?;
+        let Some((index, node)) = store.find(hash, key) else {
+            return Err(Miss::Absent(shard.stamp(&store)));
+        };
         if !is_live(node) {
-            return Err(Some(index));
+            return Err(Miss::Expired(index));
         }
         node.touch();
         let value = Arc::clone(&node.value);
@@ -329,8 +344,8 @@ where
         let shard = self.shard(hash);
         match self.probe(shard, hash, key) {
             Ok(value) => Some(value),
-            Err(expired) => {
-                self.miss(shard, expired);
+            Err(miss) => {
+                self.miss(shard, if let Miss::Expired(index) = miss { Some(index) } else { None });
                 None
             }
         }

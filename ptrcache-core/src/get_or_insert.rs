@@ -5,6 +5,7 @@
 use crate::PtrCache;
 use crate::clock;
 use crate::flight::{Flight, Guard, Join, Land, REENTRANT, Release};
+use crate::shard::Stamp;
 use crate::stats::Counters;
 use crate::store::is_live;
 use crate::sync::{Arc as SyncArc, ThreadId, current_thread_id};
@@ -85,13 +86,14 @@ where
         init: impl FnOnce() -> Result<Arc<V>, E>,
     ) -> Result<Arc<V>, E> {
         let hash = self.hash(&key);
-        if let Some(value) = self.lookup(self.shard(hash), hash, &key) {
-            return Ok(value);
-        }
+        let mut stamp = match self.lookup(self.shard(hash), hash, &key) {
+            Ok(value) => return Ok(value),
+            Err(stamp) => stamp,
+        };
         let mut key = key;
         let mut first = true;
         loop {
-            match self.join(hash, key, true, std::mem::take(&mut first)) {
+            match self.join(hash, key, true, std::mem::take(&mut first), stamp.take()) {
                 Join::Hit(value) => return Ok(value),
                 Join::Lead(guard) => return Ok(guard.complete(init()?)),
                 Join::Wait(flight, returned) => match flight.wait() {
@@ -105,6 +107,8 @@ where
     /// On a miss: under the write lock, finds the value, or the flight to wait on, or records the
     /// key as pending with this caller as its leader. `sync` tells whether the caller would run
     /// the initializer on this thread. Counts the call's hit or miss if `count` (its first try).
+    /// `stamp`: the store's version in which the caller's lookup found the key absent; if the
+    /// store is unchanged since, the key is not looked up again (the common case).
     ///
     /// It reads the store without waiting for announced readers (see [`Shard::join`]). An
     /// expired entry in the way is removed by a write of its own, then the call looks again;
@@ -120,14 +124,22 @@ where
     ///
     /// [`Shard::join`]: crate::shard::Shard::join
     #[cold]
-    pub(crate) fn join(&self, hash: u64, key: K, sync: bool, count: bool) -> Join<V, Leader<'_, K, V, S>, K> {
+    pub(crate) fn join(
+        &self,
+        hash: u64,
+        key: K,
+        sync: bool,
+        count: bool,
+        mut stamp: Option<Stamp>,
+    ) -> Join<V, Leader<'_, K, V, S>, K> {
         let shard = self.shard(hash);
         let thread: ThreadId = current_thread_id();
         let mut key = key;
         let mut remove_expired = true;
         loop {
-            let joined = shard.join(|store, pending, counters| {
-                let expired = match store.find(hash, &key) {
+            let joined = shard.join(stamp, |store, pending, counters, unchanged| {
+                let found = if unchanged { None } else { store.find(hash, &key) };
+                let expired = match found {
                     Some((_, node)) if is_live(node) => {
                         node.touch();
                         if count {
@@ -162,6 +174,7 @@ where
                 Joined::Expired(returned, index) => {
                     key = returned;
                     remove_expired = false;
+                    stamp = None;
                     self.write(shard, |store, counters, trash| {
                         store.remove_expired_at(index, counters, trash);
                     });
@@ -221,7 +234,7 @@ where
     }
 
     fn abandon(&self, hash: u64, id: u64) {
-        let taken = self.shard(hash).join(|_, pending, _| pending.take(hash, id));
+        let taken = self.shard(hash).join(None, |_, pending, _, _| pending.take(hash, id));
         if let Some((key, flight)) = taken {
             drop(key);
             drop(Release { flight, value: None });

@@ -200,3 +200,74 @@ fn many_keys_loading_at_once_in_one_shard() {
     }
     assert!(cache.len() <= 10);
 }
+
+/// A key whose `Eq`, when armed, calls `during` (once) and then sleeps: a lookup that compares
+/// it is held up, in the middle of its read, for as long. Every key hashes alike (one shard, and
+/// lookups compare every key present).
+#[derive(Clone)]
+struct Stalling {
+    id: u32,
+    armed: Arc<std::sync::Mutex<Option<During>>>,
+}
+
+/// What an armed [`Stalling`] key's `Eq` calls.
+type During = Box<dyn FnOnce() + Send>;
+
+impl std::hash::Hash for Stalling {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+impl PartialEq for Stalling {
+    fn eq(&self, other: &Self) -> bool {
+        let during = self.armed.lock().unwrap().take();
+        if let Some(during) = during {
+            during();
+            sleep(Duration::from_millis(200));
+        }
+        self.id == other.id
+    }
+}
+
+impl Eq for Stalling {}
+
+impl std::fmt::Debug for Stalling {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stalling({})", self.id)
+    }
+}
+
+#[test]
+fn a_value_stored_between_a_get_or_insert_s_lookup_and_its_join_is_found_and_not_initialized_again() {
+    // The lookup misses the key while another thread's write of it waits for that read; the
+    // call's join then comes after the write. It must look again (the store's version moved
+    // on) and return the stored value, not lead the key and run its initializer.
+    let cache = Arc::new(PtrCache::<Stalling, u32>::new());
+    let armed = Arc::new(std::sync::Mutex::new(None));
+    let key = |id| Stalling { id, armed: Arc::clone(&armed) };
+    cache.set(key(1), 1);
+    let (wrote_tx, wrote_rx) = mpsc::channel();
+    let writer = {
+        let (cache, key2) = (Arc::clone(&cache), key(2));
+        move || {
+            // Started from inside the lookup's read: the set takes the lock and waits for it.
+            std::thread::spawn(move || {
+                cache.set(key2, 20);
+                wrote_tx.send(()).unwrap();
+            });
+        }
+    };
+    *armed.lock().unwrap() = Some(Box::new(writer));
+    let runs = Arc::new(AtomicUsize::new(0));
+    let value = {
+        let (cache, key2, runs) = (Arc::clone(&cache), key(2), Arc::clone(&runs));
+        within(Duration::from_secs(10), move || {
+            *cache.get_or_insert_with(key2, || {
+                runs.fetch_add(1, Ordering::SeqCst);
+                21
+            })
+        })
+    };
+    wrote_rx.recv_timeout(Duration::from_secs(10)).expect("the set finished");
+    assert_eq!((value, runs.load(Ordering::SeqCst)), (20, 0), "the join did not look again");
+    assert_eq!(cache.get(&key(2)).as_deref(), Some(&20));
+}
