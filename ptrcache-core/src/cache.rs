@@ -430,7 +430,7 @@ where
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, expiration);
         let tune = self.write(self.shard(hash), |store, counters, trash| {
-            self.insert_locked(store, counters, trash, (hash, key, value), deadline, now)
+            self.insert_locked(store, counters, trash, (hash, key, value), (deadline, now), false)
         });
         if tune {
             self.tune();
@@ -446,12 +446,12 @@ where
         counters: &Counters,
         trash: &mut Trash<K, V>,
         (hash, key, value): (u64, K, Arc<V>),
-        deadline: Nanos,
-        now: Nanos,
+        (deadline, now): (Nanos, Nanos),
+        absent: bool,
     ) -> bool {
         store.set_small_share(self.tuner.share());
         let borrow = || self.borrow(self.shard(hash).index());
-        store.insert(hash, key, value, deadline, now, counters, trash, borrow)
+        store.insert(hash, (key, value, absent), deadline, now, counters, trash, borrow)
             && self.tuner.is_due(Counters::add(&counters.inserts, 1))
     }
 

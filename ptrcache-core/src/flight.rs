@@ -10,6 +10,7 @@
 //! guard's `Drop` removes the record and wakes the waiters, which then try again (one of them
 //! becomes the next leader).
 
+use crate::shard::Stamp;
 use crate::sync::{Arc as SyncArc, Condvar, Mutex, lock, wait};
 use std::sync::Arc;
 
@@ -127,7 +128,9 @@ impl<V> Drop for Release<V> {
 /// What ends a pending key's record: implemented by the cache, called by [`Guard`].
 pub(crate) trait Land<V> {
     /// Stores `value` for the record `id`'s key, ends the record and wakes its waiters.
-    fn land(&self, hash: u64, id: u64, value: Arc<V>);
+    /// `absent`: the store's version in which the key was absent when the record began, if it
+    /// was.
+    fn land(&self, hash: u64, id: u64, value: Arc<V>, absent: Option<Stamp>);
     /// Ends the record `id` without a value and wakes its waiters to try again.
     fn abandon(&self, hash: u64, id: u64);
 }
@@ -137,6 +140,7 @@ pub(crate) struct Guard<'a, V, C: Land<V>> {
     cache: &'a C,
     hash: u64,
     id: u64,
+    absent: Option<Stamp>,
     landed: bool,
     value: std::marker::PhantomData<fn() -> V>,
 }
@@ -148,13 +152,13 @@ impl<V, C: Land<V>> std::fmt::Debug for Guard<'_, V, C> {
 }
 
 impl<'a, V, C: Land<V>> Guard<'a, V, C> {
-    pub(crate) fn new(cache: &'a C, hash: u64, id: u64) -> Self {
-        Guard { cache, hash, id, landed: false, value: std::marker::PhantomData }
+    pub(crate) fn new(cache: &'a C, hash: u64, id: u64, absent: Option<Stamp>) -> Self {
+        Guard { cache, hash, id, absent, landed: false, value: std::marker::PhantomData }
     }
 
     /// Stores the initializer's value, wakes the waiters and returns the stored pointer.
     pub(crate) fn complete(mut self, value: Arc<V>) -> Arc<V> {
-        self.cache.land(self.hash, self.id, Arc::clone(&value));
+        self.cache.land(self.hash, self.id, Arc::clone(&value), self.absent);
         self.landed = true;
         value
     }

@@ -137,8 +137,9 @@ where
         let mut key = key;
         let mut remove_expired = true;
         loop {
-            let joined = shard.join(stamp, |store, pending, counters, unchanged| {
-                let found = if unchanged { None } else { store.find(hash, &key) };
+            let joined = shard.join(|store, pending, counters, version| {
+                let found = if stamp == Some(version) { None } else { store.find(hash, &key) };
+                let absent = found.is_none().then_some(version);
                 let expired = match found {
                     Some((_, node)) if is_live(node) => {
                         node.touch();
@@ -162,7 +163,7 @@ where
                 match waiting {
                     Some((true, _)) => Joined::Reentrant(key),
                     Some((false, flight)) => Joined::Wait(flight, key),
-                    None => Joined::Lead(pending.add(hash, key, sync.then_some(thread))),
+                    None => Joined::Lead(pending.add(hash, key, sync.then_some(thread)), absent),
                 }
             });
             // Keys not kept are dropped here, after unlocking: a key's `Drop` may use the cache.
@@ -180,7 +181,7 @@ where
                     });
                     continue;
                 }
-                Joined::Lead(id) => Join::Lead(Guard::new(self, hash, id)),
+                Joined::Lead(id, absent) => Join::Lead(Guard::new(self, hash, id, absent)),
                 Joined::Wait(flight, key) => {
                     // The leader's landing write would wait for this thread's read, if any.
                     shard.refuse_nested_wait(&self.readers);
@@ -200,7 +201,8 @@ enum Joined<V, K> {
     Hit(Arc<V>, K),
     /// An expired entry in the way, at this slab index.
     Expired(K, u32),
-    Lead(u64),
+    /// The record's id, and the store's version if the key was absent from it.
+    Lead(u64, Option<Stamp>),
     Wait(SyncArc<Flight<V>>, K),
     /// The key's synchronous initializer runs on this very thread.
     Reentrant(K),
@@ -211,19 +213,23 @@ where
     K: Hash + Eq,
     S: BuildHasher,
 {
-    fn land(&self, hash: u64, id: u64, value: Arc<V>) {
+    fn land(&self, hash: u64, id: u64, value: Arc<V>, absent: Option<Stamp>) {
         let now = clock::coarse_now();
         let deadline = clock::deadline(now, self.expiration());
         // Declared first, dropped last: wakes the waiters after the lock is released, with the
         // value once it is stored, or with nothing if storing panicked.
         let mut release = Release { flight: None, value: None };
         let mut tune = false;
-        let stored = self.write_with_pending(self.shard(hash), |store, pending, counters, trash| {
+        let shard = self.shard(hash);
+        let stored = self.write_with_pending(shard, |store, pending, counters, trash| {
             let (key, flight) = pending.take(hash, id)?;
             // Waiters get the pointer too; without waiters (the common case) no clone is made.
             let stored = flight.as_ref().map(|_| Arc::clone(&value));
             release.flight = flight;
-            tune = self.insert_locked(store, counters, trash, (hash, key, value), deadline, now);
+            // Still absent if the store was not written since the record began: then storing
+            // need not look the key up.
+            let absent = absent == Some(shard.version());
+            tune = self.insert_locked(store, counters, trash, (hash, key, value), (deadline, now), absent);
             stored
         });
         release.value = stored;
@@ -234,7 +240,7 @@ where
     }
 
     fn abandon(&self, hash: u64, id: u64) {
-        let taken = self.shard(hash).join(None, |_, pending, _, _| pending.take(hash, id));
+        let taken = self.shard(hash).join(|_, pending, _, _| pending.take(hash, id));
         if let Some((key, flight)) = taken {
             drop(key);
             drop(Release { flight, value: None });

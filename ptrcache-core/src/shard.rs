@@ -30,9 +30,11 @@
 //!
 //! Every write to the store also moves its version on ([`Stamp`]), which a read can take: a
 //! get-or-insert whose lookup missed compares it in that first write and, if no write came
-//! between, does not look its key up again (the common case). In same-process A/Bs on the EPYC
-//! that gained 1-thread get-or-insert 0.99-1.08x (median of eight 31- and 41-round medians:
-//! 1.04x), 2 threads 0.99-1.00x; callgrind counts 16 instructions fewer per miss.
+//! between, does not look its key up again (the common case); nor does its landing write, if
+//! no write came since the first. In same-process A/Bs on the EPYC the first skip gained
+//! 1-thread get-or-insert 0.99-1.08x (median of eight 31- and 41-round medians: 1.04x), the
+//! second 0.99-1.05x (median of eight: 1.005x), 2 threads within 0.99-1.01x; callgrind counts
+//! 16 and 18 instructions fewer per miss.
 //!
 //! With `DataCell` in sync.rs, this is the crate's only `unsafe` (four blocks and the `Sync`
 //! impl below), under the project's conditions for it: the gain was measured in one process
@@ -200,18 +202,14 @@ impl<K, V> Shard<K, V> {
 
     /// Runs `f` under the write lock with the pending keys and shared access to the store,
     /// without waiting for announced readers, who only read the store too (module docs): a
-    /// get-or-insert miss recording its key, or a record ending without a value. `f` also
-    /// learns whether the store is still as it was at `stamp` (not written since), in which
-    /// case a miss need not look its key up again.
+    /// get-or-insert miss recording its key, or a record ending without a value. `f` also gets
+    /// the store's version: if it is a lookup's [`Stamp`], the store is as that lookup saw it.
     pub(crate) fn join<R>(
         &self,
-        stamp: Option<Stamp>,
-        f: impl FnOnce(&Store<K, V>, &mut PendingKeys<K, V>, &Counters, bool) -> R,
+        f: impl FnOnce(&Store<K, V>, &mut PendingKeys<K, V>, &Counters, Stamp) -> R,
     ) -> R {
         let _lock = self.lock.write();
-        // The lock orders this load after every earlier write's bump (see `write_under`).
-        let version = self.tag_version.load(Ordering::Relaxed) >> TAG_BITS;
-        let unchanged = stamp.is_some_and(|stamp| stamp.0 == version);
+        let version = self.version();
         // SAFETY: the write lock excludes every other writer, so no exclusive access to the
         // store exists while `_lock` is held (readers only share it), nor any other access to
         // the pending keys, which only writers use. A nested write from this thread (a key's
@@ -223,7 +221,14 @@ impl<K, V> Shard<K, V> {
             not(ptrcache_loom),
             allow(clippy::borrow_deref_ref, reason = "loom's `Shared` is not a reference")
         )]
-        f(&*store, &mut *pending, &self.counters, unchanged)
+        f(&*store, &mut *pending, &self.counters, version)
+    }
+
+    /// The store's version, for a caller that holds the write lock (in [`join`](Self::join) or a
+    /// [`write`](Self::write)'s closure, where it is the version before that write): the lock
+    /// orders this load after every earlier write's bump (see `write_under`).
+    pub(crate) fn version(&self) -> Stamp {
+        Stamp(self.tag_version.load(Ordering::Relaxed) >> TAG_BITS)
     }
 
     /// Panics if the calling thread is reading this shard without the lock: for a call from a
@@ -290,13 +295,13 @@ const TAG_BITS: u32 = 9;
 /// The tag's bits in [`Shard::tag_version`].
 const TAG_MASK: u32 = (1 << TAG_BITS) - 1;
 
-/// A shard store's version as a read saw it ([`Shard::stamp`]), for [`Shard::join`] to tell
-/// whether the store was written since. Versions wrap after 2^23 writes, so a call stalled
+/// A shard store's version as a read saw it ([`Shard::stamp`]), or a write (under the lock,
+/// [`Shard::version`]), to tell later whether the store was written since. Versions wrap after 2^23 writes, so a call stalled
 /// between its lookup and its join for exactly a multiple of that many writes to the shard (at
 /// least 8,388,608) takes the store as unchanged: if its key was stored meanwhile, it leads the
 /// key once more, its initializer runs too and its value replaces the stored one. Nothing else
 /// rests on the version.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct Stamp(u32);
 
 /// The panic of a key's `Eq` that writes to the shard it is being compared in.

@@ -283,7 +283,9 @@ impl<K, V> Store<K, V> {
 
     /// Stores `value` for `key` with `deadline`, replacing an old value, evicting one entry if
     /// the shard is full. Returns whether the value was kept (not with a capacity of 0 or a
-    /// deadline already past); what it displaced goes into `trash`.
+    /// deadline already past); what it displaced goes into `trash`. `absent`: the caller knows
+    /// that the key is not in the store (a get-or-insert that found it absent, with no write to
+    /// the store since), so it is not looked up.
     ///
     /// A full shard first asks `borrow` for a unit of another shard's capacity (see
     /// [`lend`](Self::lend)) and evicts only if it gets none.
@@ -291,8 +293,7 @@ impl<K, V> Store<K, V> {
     pub(crate) fn insert(
         &mut self,
         hash: u64,
-        key: K,
-        value: Arc<V>,
+        (key, value, absent): (K, Arc<V>, bool),
         deadline: Nanos,
         now: Nanos,
         counters: &Counters,
@@ -311,7 +312,9 @@ impl<K, V> Store<K, V> {
             return false;
         }
         let Store { table, slab, .. } = self;
-        if let Some(&index) = table.find(table_hash(hash), |&index| slab.node(index).key == key) {
+        let found =
+            if absent { None } else { table.find(table_hash(hash), |&index| slab.node(index).key == key) };
+        if let Some(&index) = found {
             let node = slab.node_mut(index);
             let old_value = std::mem::replace(&mut node.value, value);
             node.deadline = deadline;
@@ -674,7 +677,7 @@ mod tests {
         counters: &Counters,
         trash: &mut Trash<u64, u64>,
     ) -> bool {
-        store.insert(hash_of(key), key, Arc::new(key), clock::NEVER, 1, counters, trash, || false)
+        store.insert(hash_of(key), (key, Arc::new(key), false), clock::NEVER, 1, counters, trash, || false)
     }
 
     fn hash_of(key: u64) -> u64 {
@@ -725,8 +728,7 @@ mod tests {
         let mut insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, now: Nanos| {
             assert!(store.insert(
                 hash_of(key),
-                key,
-                Arc::new(key),
+                (key, Arc::new(key), false),
                 deadline,
                 now,
                 &counters,
@@ -786,8 +788,15 @@ mod tests {
             } else {
                 let span = if next(2) == 0 { 50 } else { 5_000 };
                 let deadline = now + 1 + next(span);
-                store
-                    .insert(hash_of(key), key, Arc::new(key), deadline, now, &counters, &mut trash, || false);
+                store.insert(
+                    hash_of(key),
+                    (key, Arc::new(key), false),
+                    deadline,
+                    now,
+                    &counters,
+                    &mut trash,
+                    || false,
+                );
             }
             // Expired entries still held count too: they are what the sweep must find.
             let least = store.live(0).map(|node| node.deadline).min().unwrap_or(clock::NEVER);
@@ -809,8 +818,7 @@ mod tests {
             let deadline = if key < 60 { 10 } else { clock::NEVER };
             assert!(store.insert(
                 hash_of(key),
-                key,
-                Arc::new(key),
+                (key, Arc::new(key), false),
                 deadline,
                 0,
                 &counters,
@@ -838,7 +846,15 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         let insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, trash: &mut Trash<u64, u64>| {
-            assert!(store.insert(hash_of(key), key, Arc::new(key), deadline, 0, &counters, trash, || false));
+            assert!(store.insert(
+                hash_of(key),
+                (key, Arc::new(key), false),
+                deadline,
+                0,
+                &counters,
+                trash,
+                || false
+            ));
         };
         for key in 0..20 {
             insert(&mut store, key, if key == 5 { 10 } else { clock::NEVER }, &mut trash);

@@ -92,6 +92,24 @@ fn an_initializer_may_use_the_cache_for_other_keys() {
 }
 
 #[test]
+fn a_value_set_for_the_key_while_its_initializer_runs_is_replaced_by_the_initializer_s() {
+    // The key was absent when the call began its flight; the landing write must look it up
+    // again, as a write came since, and replace the set value rather than store a second entry.
+    let cache = PtrCache::<u32, u32>::new();
+    let set = std::cell::Cell::new(None);
+    let value = cache.get_or_insert_with(1, || {
+        cache.set(1, 10);
+        set.set(cache.get(&1));
+        11
+    });
+    assert_eq!((*value, set.take().as_deref().copied()), (11, Some(10)));
+    assert_eq!(cache.get(&1).as_deref(), Some(&11));
+    assert_eq!(cache.len(), 1, "one entry for the key");
+    assert!(cache.remove(&1).is_some());
+    assert_eq!((cache.get(&1), cache.len()), (None, 0), "no second entry left behind");
+}
+
+#[test]
 fn concurrent_callers_on_many_keys_run_one_initializer_per_key() {
     let cache = PtrCache::<u32, u32>::builder().max_entries(10_000).build();
     let runs: Vec<AtomicUsize> = (0..64).map(|_| AtomicUsize::new(0)).collect();
