@@ -268,7 +268,9 @@ impl<K, V> Shard<K, V> {
             let (mut store, mut pending) = unsafe { (self.store.exclusive(), self.pending.exclusive()) };
             let result = f(&mut *store, &mut *pending, &self.counters, &mut trash);
             // A new version for every write to the store, published by the lock's release
-            // (wrapping within its bits: see `Stamp`).
+            // (wrapping within its bits: see `Stamp`). After the write, whose closure reads the
+            // version before it (`version`): a write that panics (a key's `Eq`, which runs
+            // before the store changes) leaves the store and its version as they were.
             let tag_version = self.tag_version.load(Ordering::Relaxed);
             self.tag_version.store(tag_version.wrapping_add(1 << TAG_BITS), Ordering::Relaxed);
             if store.take_compacted() {
