@@ -126,7 +126,7 @@ impl<K, V> Shard<K, V> {
     pub(crate) fn stamp(&self, guard: &ReadGuard<'_, K, V>) -> Stamp {
         // The guard proves a read: writers are out until it ends, so this is the store's version.
         let _ = guard;
-        Stamp(self.tag_version.load(Ordering::Relaxed) >> TAG_BITS)
+        self.version()
     }
 
     /// Shared access to the store, without writing a shared line when the thread has a slot.
@@ -225,8 +225,9 @@ impl<K, V> Shard<K, V> {
     }
 
     /// The store's version, for a caller that holds the write lock (in [`join`](Self::join) or a
-    /// [`write`](Self::write)'s closure, where it is the version before that write): the lock
-    /// orders this load after every earlier write's bump (see `write_under`).
+    /// [`write`](Self::write)'s closure, where it is the version before that write) or reads the
+    /// store ([`stamp`](Self::stamp)): either orders this load after every earlier write's bump
+    /// (see `write_under`).
     pub(crate) fn version(&self) -> Stamp {
         Stamp(self.tag_version.load(Ordering::Relaxed) >> TAG_BITS)
     }

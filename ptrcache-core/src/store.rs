@@ -677,7 +677,18 @@ mod tests {
         counters: &Counters,
         trash: &mut Trash<u64, u64>,
     ) -> bool {
-        store.insert(hash_of(key), (key, Arc::new(key), false), clock::NEVER, 1, counters, trash, || false)
+        insert_at(store, key, (clock::NEVER, 1), counters, trash)
+    }
+
+    /// Inserts `key` (its own value) with `deadline` at time `now`, with nothing to borrow.
+    fn insert_at(
+        store: &mut Store<u64, u64>,
+        key: u64,
+        (deadline, now): (Nanos, Nanos),
+        counters: &Counters,
+        trash: &mut Trash<u64, u64>,
+    ) -> bool {
+        store.insert(hash_of(key), (key, Arc::new(key), false), deadline, now, counters, trash, || false)
     }
 
     fn hash_of(key: u64) -> u64 {
@@ -726,15 +737,7 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         let mut insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, now: Nanos| {
-            assert!(store.insert(
-                hash_of(key),
-                (key, Arc::new(key), false),
-                deadline,
-                now,
-                &counters,
-                &mut trash,
-                || false
-            ));
+            assert!(insert_at(store, key, (deadline, now), &counters, &mut trash));
         };
         for key in 0..100 {
             insert(&mut store, key, 1_000, 10);
@@ -788,15 +791,7 @@ mod tests {
             } else {
                 let span = if next(2) == 0 { 50 } else { 5_000 };
                 let deadline = now + 1 + next(span);
-                store.insert(
-                    hash_of(key),
-                    (key, Arc::new(key), false),
-                    deadline,
-                    now,
-                    &counters,
-                    &mut trash,
-                    || false,
-                );
+                insert_at(&mut store, key, (deadline, now), &counters, &mut trash);
             }
             // Expired entries still held count too: they are what the sweep must find.
             let least = store.live(0).map(|node| node.deadline).min().unwrap_or(clock::NEVER);
@@ -816,15 +811,7 @@ mod tests {
         let (counters, mut trash) = (Counters::default(), Trash::default());
         for key in 0..64 {
             let deadline = if key < 60 { 10 } else { clock::NEVER };
-            assert!(store.insert(
-                hash_of(key),
-                (key, Arc::new(key), false),
-                deadline,
-                0,
-                &counters,
-                &mut trash,
-                || false
-            ));
+            assert!(insert_at(&mut store, key, (deadline, 0), &counters, &mut trash));
         }
         // Each lookup that meets an expired entry removes it and sweeps 16 more slots. The third
         // leaves 16 of 64 slots in use: the store compacts, moving the unswept slots 48..64 (12
@@ -846,15 +833,7 @@ mod tests {
         let mut store = Store::new(1_000);
         let (counters, mut trash) = (Counters::default(), Trash::default());
         let insert = |store: &mut Store<u64, u64>, key: u64, deadline: Nanos, trash: &mut Trash<u64, u64>| {
-            assert!(store.insert(
-                hash_of(key),
-                (key, Arc::new(key), false),
-                deadline,
-                0,
-                &counters,
-                trash,
-                || false
-            ));
+            assert!(insert_at(store, key, (deadline, 0), &counters, trash));
         };
         for key in 0..20 {
             insert(&mut store, key, if key == 5 { 10 } else { clock::NEVER }, &mut trash);
